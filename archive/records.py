@@ -1,0 +1,122 @@
+"""The archive's record schema: the contract downstream consumers rely on.
+
+Every field documented here is also described in ``docs/archive.md``; bump
+``SCHEMA_VERSION`` on any incompatible change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = 1
+
+DateSource = Literal["json-ld", "meta", "time", "htmldate", "url", "feed", "sitemap"]
+
+
+class DateInfo(BaseModel):
+    """A date as found on the page: the raw string, the parsed value and where it came from."""
+
+    date: str | None = None  # YYYY-MM-DD (calendar date in the page's own offset)
+    datetime: str | None = None  # ISO 8601 with the page's original UTC offset, when a time is known
+    source: DateSource | None = None
+    raw: str | None = None  # the string exactly as found
+
+
+class RawPointer(BaseModel):
+    """Where the raw HTTP response is kept (a gzipped WARC object in the same archive)."""
+
+    key: str
+    record_id: str  # WARC-Record-ID of the response record
+
+
+class Discovery(BaseModel):
+    """How the crawler found the page."""
+
+    via: Literal["start", "link", "feed", "sitemap", "manual"] = "link"
+    feed_date: str | None = None
+    sitemap_date: str | None = None
+    referer: str | None = None
+
+
+class ExtractorInfo(BaseModel):
+    name: str = "dateline"
+    version: str
+    trafilatura: str
+
+
+class ArticleRecord(BaseModel):
+    """One stored version of one article."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str  # sha256(canonical_url)[:20]
+    version: str  # content_hash[:12]
+    url: str  # the address fetched, after redirects
+    canonical_url: str
+    aliases: list[str] = Field(default_factory=list)  # other URLs that led to this article
+    site: str
+    title: str | None
+    authors: list[str] = Field(default_factory=list)
+    published: DateInfo
+    modified: DateInfo | None = None
+    language: str | None = None
+    description: str | None = None
+    text: str
+    content_hash: str  # sha256 hex of normalised title + text
+    word_count: int
+    paywalled: bool = False
+    page_type: str = "article"
+    crawled_at: str  # ISO 8601 UTC
+    run_id: str
+    extractor: ExtractorInfo
+    raw: RawPointer | None
+    discovery: Discovery = Field(default_factory=Discovery)
+
+
+class Failure(BaseModel):
+    """A page that could not be fetched, parsed or stored: recorded, never dropped."""
+
+    url: str
+    site: str
+    stage: Literal["fetch", "extract", "store", "robots", "config"]
+    reason: str  # short machine-friendly reason, e.g. "http-500", "timeout", "empty-body"
+    detail: str = ""
+    status: int | None = None
+    raw: RawPointer | None = None
+    at: str  # ISO 8601 UTC
+
+
+class SiteStats(BaseModel):
+    """Per-site counts of one run; what operators read in the dashboard."""
+
+    site: str
+    discovered: int = 0
+    fetched: int = 0
+    stored_new: int = 0
+    stored_new_version: int = 0
+    unchanged: int = 0
+    skipped_archived: int = 0
+    skipped_not_article: int = 0
+    skipped_too_old: int = 0
+    skipped_robots: int = 0
+    throttled: int = 0  # 403/429 answers that slowed the crawl down
+    failed: int = 0
+    failures_by_reason: dict[str, int] = Field(default_factory=dict)
+    seconds: float = 0.0
+    finish_reason: str | None = None
+    unreachable: bool = False
+
+
+class RunManifest(BaseModel):
+    """Written last, once per site per run: what the run wrote and what failed."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    site: str
+    started_at: str
+    finished_at: str
+    complete: bool
+    stats: SiteStats
+    written: list[dict[str, str]] = Field(default_factory=list)  # {id, key, version, content_hash, status}
+    failures: list[Failure] = Field(default_factory=list)

@@ -1,0 +1,548 @@
+"""Object stores behind the archive: a local folder and S3, both write-once.
+
+Every write is put-if-absent and atomic, so a crash never leaves a partial
+object and two writers of one key cannot overwrite each other: the archive
+only ever grows. Errors are split into transient (retry later) and fatal
+(fix the configuration) so callers can decide without parsing messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import os
+import random
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import unquote, urlparse
+
+import boto3
+import botocore.exceptions as bexc
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+T = TypeVar("T")
+
+# Aliases: inside the store classes `list` names the method, not the builtin.
+KeyList = list[str]
+_Entries = list[tuple[str, bool]]
+
+TEMP_PREFIX = ".tmp-"  # local temp files; never listed, never a valid key segment
+
+
+class StoreError(Exception):
+    """Base class of storage failures (NotFound is not one: it is an answer)."""
+
+
+class TransientStoreError(StoreError):
+    """Network trouble, 5xx, throttling: the same call may succeed later."""
+
+
+class FatalStoreError(StoreError):
+    """Bad credentials, missing bucket, full disk, no permission: retrying cannot help."""
+
+
+class NotFound(KeyError):
+    """The key holds no object."""
+
+
+class ObjectStore(Protocol):
+    """What the archive needs from storage; both implementations behave the same."""
+
+    uri: str
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def get_range(self, key: str, start: int, length: int) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> Iterator[str]: ...
+
+    def list_dirs(self, prefix: str) -> KeyList: ...
+
+
+def retry_transient(
+    fn: Callable[[], T],
+    attempts: int = 4,
+    base_delay: float = 0.2,
+    retry_on: type[Exception] = TransientStoreError,
+) -> T:
+    """Call ``fn``, retrying ``retry_on`` errors with exponential backoff and jitter.
+
+    Jitter keeps parallel crawls from retrying in lock-step; fatal errors pass
+    straight through because waiting cannot fix them.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be >= 1")
+    for attempt in range(attempts - 1):
+        try:
+            return fn()
+        except retry_on:
+            time.sleep(base_delay * (2**attempt) * random.uniform(0.5, 1.5))
+    return fn()
+
+
+def validate_key(key: str, *, allow_prefix: bool = False) -> str:
+    """Refuse keys that could escape the archive root or collide with temp files."""
+    if not key:
+        if allow_prefix:
+            return key
+        raise ValueError("empty key")
+    if key.startswith("/") or "\\" in key or "\x00" in key:
+        raise ValueError(f"invalid key {key!r}")
+    parts = key.split("/")
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        trailing_slash = allow_prefix and i == last and part == ""
+        if part in ("..", ".") or part.startswith(TEMP_PREFIX) or (part == "" and not trailing_slash):
+            raise ValueError(f"invalid key {key!r}")
+    return key
+
+
+def split_prefix(prefix: str) -> tuple[str, str]:
+    """'a/b/c' -> ('a/b/', 'c'): the folder to walk and the name start to match."""
+    folder, _, start = prefix.rpartition("/")
+    return (folder + "/" if folder else ""), start
+
+
+# --------------------------------------------------------------------------- local
+
+
+_FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG}
+_TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE, errno.EIO}
+
+
+def _local_error(exc: OSError, what: str) -> StoreError:
+    if exc.errno in _TRANSIENT_ERRNOS:
+        return TransientStoreError(f"{what}: {exc}")
+    kind = "fatal" if exc.errno in _FATAL_ERRNOS else "unexpected"
+    return FatalStoreError(f"{what} ({kind}): {exc}")
+
+
+_MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+
+
+def _is_stored(path: Path) -> bool:
+    """One stat: a file is stored, nothing is absent, anything else is a key/folder clash."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(mode):
+        raise IsADirectoryError(errno.EISDIR, "key is a folder here", str(path))
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new directory entry durable (the rename/link itself lives in the folder)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalStore:
+    """A folder on disk; keys map to sub-folders. Atomic via temp file + ``os.link``."""
+
+    def __init__(self, root: Path, *, retry_attempts: int = 3, retry_delay: float = 0.05) -> None:
+        self.root = Path(root).absolute()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _local_error(exc, f"create archive folder {self.root}") from exc
+        self.uri = self.root.as_uri()
+        self._attempts = retry_attempts
+        self._delay = retry_delay
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*validate_key(key).split("/"))
+
+    def _guard(self, fn: Callable[[], T], what: str, missing_ok: bool = False) -> T:
+        """Run a file operation, mapping OSError to store errors (and retrying transient ones)."""
+
+        def call() -> T:
+            try:
+                return fn()
+            except _MISSING as exc:
+                if missing_ok:
+                    raise
+                # e.g. key 'a/b' when 'a' is a file: S3 allows both, a folder cannot
+                raise FatalStoreError(f"{what}: key collides with a folder or file: {exc}") from exc
+            except OSError as exc:
+                raise _local_error(exc, what) from exc
+
+        return retry_transient(call, self._attempts, self._delay)
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
+        path = self._path(key)
+        return self._guard(lambda: self._put(path, data), f"put {key}")
+
+    def _put(self, path: Path, data: bytes) -> bool:
+        if _is_stored(path):
+            return False  # cheap answer for the common rerun case; the link below decides races
+        self._make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the archive from its readers
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+            _fsync_dir(path.parent)
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _make_dirs(self, folder: Path) -> None:
+        """mkdir -p that also fsyncs each parent that gained an entry."""
+        missing = []
+        current = folder
+        while not current.exists():
+            missing.append(current)
+            current = current.parent
+        for new in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                new.mkdir()
+            _fsync_dir(new.parent)
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return self._guard(path.read_bytes, f"get {key}", missing_ok=True)
+        except _MISSING:
+            raise NotFound(key) from None
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        _check_range(start, length)
+        path = self._path(key)
+
+        def read() -> bytes:
+            with path.open("rb") as fh:
+                fh.seek(start)
+                return fh.read(length)
+
+        try:
+            return self._guard(read, f"get_range {key}", missing_ok=True)
+        except _MISSING:
+            raise NotFound(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        folder, start = split_prefix(validate_key(prefix, allow_prefix=True))
+        base = self.root.joinpath(*folder.split("/")[:-1])
+        yield from self._walk(base, folder, start)
+
+    def _walk(self, folder: Path, key_prefix: str, start: str = "") -> Iterator[str]:
+        """Depth-first in S3 key order: a folder sorts as its name plus '/'."""
+        for name, is_dir in self._entries(folder, start):
+            if is_dir:
+                yield from self._walk(folder / name, f"{key_prefix}{name}/")
+            else:
+                yield key_prefix + name
+
+    def _entries(self, folder: Path, start: str) -> _Entries:
+        try:
+            with os.scandir(folder) as it:
+                found = [
+                    (e.name, e.is_dir())
+                    for e in it
+                    if e.name.startswith(start) and not e.name.startswith(TEMP_PREFIX)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise _local_error(exc, f"list {folder}") from exc
+        return sorted(found, key=lambda entry: entry[0] + ("/" if entry[1] else ""))
+
+    def list_dirs(self, prefix: str) -> KeyList:
+        folder, start = split_prefix(validate_key(prefix, allow_prefix=True))
+        base = self.root.joinpath(*folder.split("/")[:-1])
+        return [
+            f"{folder}{name}/"
+            for name, is_dir in self._entries(base, start)
+            if is_dir and next(self._walk(base / name, ""), None) is not None  # S3 has no empty folders
+        ]
+
+
+def _check_range(start: int, length: int) -> None:
+    if start < 0 or length < 0:
+        raise ValueError(f"bad range start={start} length={length}")
+
+
+# --------------------------------------------------------------------------- S3
+
+_FATAL_CODES = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "NoSuchBucket",
+    "InvalidBucketName",
+    "AllAccessDisabled",
+    "AccountProblem",
+    "ExpiredToken",
+    "InvalidToken",
+    "AuthorizationHeaderMalformed",
+    "RequestTimeTooSkewed",
+    "InvalidRequest",
+    "InvalidArgument",
+    "MethodNotAllowed",
+    "NotImplemented",
+}
+_TRANSIENT_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "InternalError",
+    "ServiceUnavailable",
+    "BadDigest",  # the body was damaged on the way: sending it again can succeed
+    "OperationAborted",
+}
+_TRANSIENT_BOTO = (
+    bexc.ConnectionError,  # refused, timeouts, closed connections, DNS
+    bexc.HTTPClientError,
+    bexc.ResponseStreamingError,
+    bexc.IncompleteReadError,
+)
+_FATAL_BOTO = (bexc.NoCredentialsError, bexc.PartialCredentialsError, bexc.NoRegionError)
+
+
+class _WriteConflict(TransientStoreError):
+    """409 ConditionalRequestConflict: another conditional write of the key is in flight."""
+
+
+def _error_code(exc: bexc.ClientError) -> tuple[str, int]:
+    error: Any = exc.response.get("Error", {})
+    meta: Any = exc.response.get("ResponseMetadata", {})
+    return str(error.get("Code", "")), int(meta.get("HTTPStatusCode", 0) or 0)
+
+
+def classify_s3_error(exc: Exception, what: str) -> StoreError | None:
+    """Map a botocore exception to a store error; None means 'not ours, re-raise'."""
+    if isinstance(exc, bexc.ClientError):
+        code, status = _error_code(exc)
+        transient = code in _TRANSIENT_CODES or status >= 500 or status in (408, 429)
+        if transient and code not in _FATAL_CODES:
+            return TransientStoreError(f"{what}: {code} (HTTP {status})")
+        return FatalStoreError(f"{what}: {code} (HTTP {status}): {exc}")
+    if isinstance(exc, _TRANSIENT_BOTO):
+        return TransientStoreError(f"{what}: {exc}")
+    if isinstance(exc, _FATAL_BOTO):
+        return FatalStoreError(f"{what}: {exc}")
+    return None
+
+
+def _verified(body: bytes, response: Any, key: str) -> bytes:
+    """Check a whole-object body against its ETag when the ETag is its MD5.
+
+    That holds for single-part uploads without KMS/customer keys, i.e. for
+    everything this archive writes; a mismatch means damage on the way.
+    """
+    etag = str(response.get("ETag", "")).strip('"')
+    encrypted = str(response.get("ServerSideEncryption", "")).startswith("aws:kms")
+    if encrypted or response.get("SSECustomerAlgorithm") or len(etag) != 32 or "-" in etag:
+        return body
+    if hashlib.md5(body).hexdigest() != etag.lower():
+        raise TransientStoreError(f"get {key}: body does not match its ETag (damaged in transit)")
+    return body
+
+
+def _is_missing(exc: bexc.ClientError) -> bool:
+    code, status = _error_code(exc)
+    return code in ("NoSuchKey", "NotFound", "404") or (status == 404 and code != "NoSuchBucket")
+
+
+class S3Store:
+    """An S3 (or S3-compatible) bucket, optionally under a key prefix.
+
+    Endpoint, credentials and region come only from the standard AWS
+    environment/config, so the same code talks to AWS, SeaweedFS or MinIO.
+    Botocore retries network errors, 5xx and throttling itself; what is still
+    failing afterwards surfaces as TransientStoreError.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        client: S3Client | None = None,
+        max_attempts: int = 5,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        conflict_attempts: int = 5,
+        list_page_size: int = 1000,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self._conflict_attempts = conflict_attempts
+        self._paging: Any = {"PageSize": list_page_size}
+        self._client = client or _make_client(max_attempts, connect_timeout, read_timeout)
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.uri!r})"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + validate_key(key)
+
+    def _call(self, fn: Callable[[], T], what: str) -> T:
+        try:
+            return fn()
+        except Exception as exc:
+            mapped = classify_s3_error(exc, what)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
+        full = self._key(key)
+        md5 = base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+
+        def put() -> bool:
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket,
+                    Key=full,
+                    Body=data,
+                    ContentType=content_type,
+                    ContentMD5=md5,
+                    IfNoneMatch="*",
+                )
+            except bexc.ClientError as exc:
+                code, status = _error_code(exc)
+                if status == 412 or code == "PreconditionFailed":
+                    return False  # someone (maybe an earlier try of ours) stored it: done
+                if status == 409 and code == "ConditionalRequestConflict":
+                    raise _WriteConflict(f"put {full}: concurrent conditional write") from exc
+                raise
+            return True
+
+        # Botocore already retried network errors and 5xx; only the 409 race is retried here.
+        return retry_transient(
+            lambda: self._call(put, f"put {full}"), self._conflict_attempts, 0.1, retry_on=_WriteConflict
+        )
+
+    def get(self, key: str) -> bytes:
+        full = self._key(key)
+
+        def get() -> bytes:
+            response = self._client.get_object(Bucket=self.bucket, Key=full)
+            return _verified(response["Body"].read(), response, full)
+
+        return self._missing_to_notfound(get, key, f"get {full}")
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        _check_range(start, length)
+        if length == 0:
+            return b""
+        full = self._key(key)
+        byte_range = f"bytes={start}-{start + length - 1}"
+
+        def get() -> bytes:
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=full, Range=byte_range)
+            except bexc.ClientError as exc:
+                if _error_code(exc)[1] == 416:
+                    return b""  # past the end: same answer as reading a short file
+                raise
+            return response["Body"].read()
+
+        return self._missing_to_notfound(get, key, f"get_range {full}")
+
+    def _missing_to_notfound(self, fn: Callable[[], T], key: str, what: str) -> T:
+        def call() -> T:
+            try:
+                return fn()
+            except bexc.ClientError as exc:
+                if _is_missing(exc):
+                    raise NotFound(key) from None
+                raise
+
+        return self._call(call, what)
+
+    def exists(self, key: str) -> bool:
+        full = self._key(key)
+
+        def head() -> bool:
+            self._client.head_object(Bucket=self.bucket, Key=full)
+            return True
+
+        try:
+            return self._missing_to_notfound(head, key, f"head {full}")
+        except NotFound:
+            return False
+
+    def list(self, prefix: str) -> Iterator[str]:
+        full = self.prefix + validate_key(prefix, allow_prefix=True)
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=full, PaginationConfig=self._paging
+        )
+        iterator = iter(pages)
+        while True:
+            page = self._call(lambda: next(iterator, None), f"list {full}")
+            if page is None:
+                return
+            for item in page.get("Contents", []):
+                yield item["Key"][len(self.prefix) :]
+
+    def list_dirs(self, prefix: str) -> KeyList:
+        full = self.prefix + validate_key(prefix, allow_prefix=True)
+        paginator = self._client.get_paginator("list_objects_v2")
+
+        def collect() -> list[str]:
+            found = []
+            for page in paginator.paginate(
+                Bucket=self.bucket, Prefix=full, Delimiter="/", PaginationConfig=self._paging
+            ):
+                found += [p["Prefix"][len(self.prefix) :] for p in page.get("CommonPrefixes", [])]
+            return sorted(found)
+
+        return self._call(collect, f"list_dirs {full}")
+
+
+def _make_client(max_attempts: int, connect_timeout: float, read_timeout: float) -> S3Client:
+    """A client configured only from the standard AWS env vars / config files."""
+    config = Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    region = os.environ.get("AWS_REGION") or None  # botocore itself only reads AWS_DEFAULT_REGION
+    return boto3.session.Session(region_name=region).client("s3", config=config)
+
+
+def open_store(uri: str) -> ObjectStore:
+    """``s3://bucket/prefix`` -> S3Store; a path or ``file://`` URI -> LocalStore (created)."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ValueError(f"no bucket in {uri!r}")
+        return S3Store(parsed.netloc, parsed.path)
+    if parsed.scheme == "file":
+        return LocalStore(Path(unquote(parsed.path)))
+    return LocalStore(Path(uri).expanduser())

@@ -1,0 +1,140 @@
+"""Writes raw pages, article records, URL markers and run manifests.
+
+Every write is put-if-absent under a deterministic key, in the order
+raw WARC -> article record -> id-index pointer -> URL markers, so a crash at
+any point leaves nothing half-written and a rerun completes the state
+without duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from archive import keys
+from archive.records import ArticleRecord, RawPointer, RunManifest
+from archive.store import ObjectStore
+from archive.warc import Headers, build_warc, read_warc_responses
+
+ArticleStatus = Literal["new", "new_version", "unchanged"]
+
+WARC_CONTENT_TYPE = "application/warc"
+
+
+class IdIndexEntry(BaseModel):
+    """The pointer under ``ids/``: finds a version's record without scanning partitions."""
+
+    key: str
+    url: str
+    site: str
+    version: str
+    content_hash: str
+    crawled_at: str
+    published: str | None  # the record's published.date (its date partition)
+
+
+class UrlMarker(BaseModel):
+    """The marker under ``urls/``: this URL has been archived, as article ``id``."""
+
+    url: str
+    id: str
+
+
+def to_json_bytes(model: BaseModel) -> bytes:
+    """UTF-8 JSON in field declaration order, so equal records are equal bytes."""
+    return model.model_dump_json().encode("utf-8")
+
+
+def key_stem(key: str) -> str:
+    """'urls/site=a/<hash>.json' -> '<hash>'; 'ids/ab/<id>/<version>.json' -> '<version>'."""
+    return key.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+class ArchiveWriter:
+    """The only code that writes to the archive (see docs/archive.md for the layout)."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def store_raw(
+        self,
+        site: str,
+        url: str,
+        status: int,
+        headers: Headers,
+        body: bytes,
+        fetched_at: datetime,
+        request_headers: Headers | None = None,
+    ) -> RawPointer:
+        """Store one fetch as a gzipped WARC; the pointer names the response record."""
+        moment = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
+        crawl_date = moment.astimezone(UTC).date().isoformat()
+        key = keys.raw_key(site, crawl_date, url, hashlib.sha256(body).hexdigest())
+        data, record_id = build_warc(url, status, headers, body, moment, request_headers)
+        if not self.store.put_if_absent(key, data, WARC_CONTENT_TYPE):
+            record_id = self._stored_record_id(key)  # same page fetched before today: keep its WARC
+        return RawPointer(key=key, record_id=record_id)
+
+    def _stored_record_id(self, key: str) -> str:
+        for response in read_warc_responses(self.store.get(key)):
+            return response.record_id
+        raise ValueError(f"{key} holds no response record")
+
+    def store_article(self, record: ArticleRecord) -> ArticleStatus:
+        """Store one version of an article; report whether it was new, a new version or known.
+
+        The id index is checked first, so a version is never stored twice even if
+        its date partition changed; the pointer is written after the record, so a
+        pointer never names a missing record.
+        """
+        known = self.versions_of(record.id)
+        if record.version in known:
+            return "unchanged"
+        key = keys.article_key(record.site, record.published.date, record.id, record.version)
+        wrote = self.store.put_if_absent(key, to_json_bytes(record))
+        self.store.put_if_absent(
+            keys.id_index_key(record.id, record.version), to_json_bytes(_entry(key, record))
+        )
+        if not wrote:
+            return "unchanged"  # a crash left the record without its pointer; now complete
+        return "new_version" if known else "new"
+
+    def versions_of(self, id_: str) -> set[str]:
+        """Versions of an article listed in the id index."""
+        return {key_stem(key) for key in self.store.list(keys.id_index_prefix(id_))}
+
+    def mark_urls(self, site: str, urls: Iterable[str], article_id: str) -> None:
+        """Record that these URLs are archived, so incremental crawls skip them."""
+        for url in dict.fromkeys(urls):
+            marker = UrlMarker(url=url, id=article_id)
+            self.store.put_if_absent(keys.url_marker_key(site, url), to_json_bytes(marker))
+
+    def archived_url_hashes(self, site: str) -> set[str]:
+        """url_hash of every marked URL of a site: one listing instead of a lookup per URL."""
+        return {key_stem(key) for key in self.store.list(keys.url_markers_prefix(site))}
+
+    def is_archived(self, site: str, url: str) -> bool:
+        return self.store.exists(keys.url_marker_key(site, url))
+
+    def write_manifest(self, manifest: RunManifest) -> str:
+        """Write the run manifest (last step of a run) and return its key."""
+        stamp = keys.compact_timestamp(manifest.started_at)
+        key = keys.run_manifest_key(manifest.site, stamp, manifest.run_id)
+        self.store.put_if_absent(key, to_json_bytes(manifest))
+        return key
+
+
+def _entry(key: str, record: ArticleRecord) -> IdIndexEntry:
+    return IdIndexEntry(
+        key=key,
+        url=record.url,
+        site=record.site,
+        version=record.version,
+        content_hash=record.content_hash,
+        crawled_at=record.crawled_at,
+        published=record.published.date,
+    )
