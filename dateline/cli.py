@@ -1,0 +1,234 @@
+"""The `dateline` command line (typer). Each command is a thin shell over plain functions.
+
+Exit codes: 0 ok; 1 bad input or configuration; 2 the run finished but some sites could not be crawled.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from archive.reader import ArchiveReader
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from archive.store import StoreError, open_store
+from dateline import progress
+from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
+from dateline.pages import iter_inputs, iter_manifest
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Dateline: crawl news sites into a clean, dated archive."
+)
+err = Console(stderr=True)
+
+ArchiveOpt = Annotated[
+    str, typer.Option("--archive", "-a", help="local folder or s3://bucket/prefix", envvar="DATELINE_ARCHIVE")
+]
+
+
+@contextmanager
+def _progress_bar() -> Iterator[None]:
+    """A live per-site line: pages fetched of discovered, articles stored, failures."""
+    bar = Progress(
+        TextColumn("[bold]{task.fields[site]}"),
+        BarColumn(),
+        TextColumn(
+            "{task.completed}/{task.total} fetched · {task.fields[stored]} stored · {task.fields[failed]} failed"
+        ),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def listener(site: str, stats: dict[str, Any]) -> None:
+        if site not in tasks:
+            tasks[site] = bar.add_task(site, site=site, stored=0, failed=0, total=None)
+        stored = stats.get("stored/new", 0) + stats.get("stored/new_version", 0)
+        bar.update(
+            tasks[site],
+            completed=stats.get("fetched", 0),
+            total=max(stats.get("discovered", 0) - stats.get("skipped_archived", 0), stats.get("fetched", 0)),
+            stored=stored,
+            failed=stats.get("failed", 0),
+        )
+
+    progress.add_listener(listener)
+    with bar:
+        try:
+            yield
+        finally:
+            progress.remove_listener(listener)
+
+
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Crawl summary")
+    cols = ["site", "outcome", "discovered", "fetched", "stored_new", "stored_new_version", "skipped_archived",
+            "skipped_not_article", "failed", "failure_reasons", "error"]  # fmt: skip
+    for c in cols:
+        table.add_column(c.replace("_", " "))
+    for r in rows:
+        table.add_row(*(str(r.get(c, "")) for c in cols))
+    err.print(table)
+
+
+@contextmanager
+def _demo_sites_file() -> Iterator[tuple[str, str]]:
+    """Serve the bundled demo pages on 127.0.0.1 and write a sites file for them."""
+    from dateline.localsite import serve_demo
+
+    with serve_demo() as site, tempfile.TemporaryDirectory(prefix="dateline-demo-") as tmp:
+        cfg = site.site_config()
+        path = Path(tmp) / "demo-sites.yaml"
+        path.write_text(yaml.safe_dump({"sites": [cfg]}), encoding="utf-8")
+        err.print(
+            f"[green]demo site[/] serving {len(site.expected_articles())} saved real articles at {site.base_url}"
+        )
+        yield str(path), cfg["name"]
+
+
+@app.command()
+def crawl(
+    sites_file: Annotated[
+        Path | None, typer.Option("--sites", help="sites YAML (default: the bundled one)")
+    ] = None,
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help="crawl only this site (repeatable)")
+    ] = None,
+    archive: ArchiveOpt = DEFAULT_ARCHIVE,
+    refresh: Annotated[bool, typer.Option(help="fetch again URLs already archived")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="crawl a local site of saved real pages (no internet needed)")
+    ] = False,
+) -> None:
+    """Crawl the configured sites into the archive (a Prefect flow run)."""
+    from flows.crawl import crawl_all
+
+    try:
+        if demo:
+            with _demo_sites_file() as (path, name), _progress_bar():
+                state = crawl_all(
+                    sites=[name], sites_file=path, archive=archive, refresh=refresh, return_state=True
+                )
+        else:
+            names = load_sites(sites_file).select(site)  # validate before starting Prefect
+            with _progress_bar():
+                state = crawl_all(
+                    sites=[s.name for s in names], sites_file=str(sites_file) if sites_file else None,
+                    archive=archive, refresh=refresh, return_state=True,
+                )  # fmt: skip
+    except ConfigError as e:
+        err.print(f"[red]configuration error:[/] {e}")
+        raise typer.Exit(1) from e
+    rows = state.data if isinstance(state.data, list) else []
+    if not rows:
+        result = state.result(raise_on_failure=False)
+        rows = result.data if hasattr(result, "data") and isinstance(result.data, list) else []
+    _print_summary(rows)
+    err.print(f"archive: {archive}")
+    if not state.is_completed():
+        err.print(f"[yellow]{state.message}[/]")
+        raise typer.Exit(2)
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path] | None, typer.Argument(help=".html, .html.gz or WARC files")] = None,
+    site: Annotated[str | None, typer.Option(help="site name the pages belong to")] = None,
+    url: Annotated[str | None, typer.Option(help="the page's URL (for a single HTML file)")] = None,
+    manifest: Annotated[Path | None, typer.Option(help='JSON lines: {"path", "url", "site"}')] = None,
+) -> None:
+    """Clean saved pages without crawling; one JSON object per page on stdout."""
+    from dateline.pages import extract_inputs
+
+    if not files and manifest is None:
+        err.print("[red]give FILE arguments or --manifest[/]")
+        raise typer.Exit(1)
+    inputs = iter_manifest(manifest) if manifest is not None else iter_inputs(files or [], site=site, url=url)
+    for out in extract_inputs(inputs):
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+
+
+def _reader(archive: str) -> ArchiveReader:
+    try:
+        return ArchiveReader(open_store(archive))
+    except StoreError as e:
+        err.print(f"[red]cannot open archive {archive}:[/] {e}")
+        raise typer.Exit(1) from e
+
+
+@app.command("ls")
+def list_articles(
+    archive: ArchiveOpt = DEFAULT_ARCHIVE,
+    site: Annotated[list[str] | None, typer.Option("--site", help="only these sites")] = None,
+    since: Annotated[str | None, typer.Option(help="publication date from (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="publication date to, inclusive")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
+) -> None:
+    """List archived articles (latest version) by site and publication date."""
+    records = _reader(archive).iter_records(
+        sites=site or None,
+        since=date.fromisoformat(since) if since else None,
+        until=date.fromisoformat(until) if until else None,
+    )
+    if as_json:
+        for r in records:
+            sys.stdout.write(json.dumps({"id": r.id, "site": r.site, "date": r.published.date, "title": r.title,
+                                         "url": r.url, "version": r.version}, ensure_ascii=False) + "\n")  # fmt: skip
+        return
+    table = Table()
+    for c in ("date", "site", "id", "title", "words"):
+        table.add_column(c)
+    for r in records:
+        table.add_row(r.published.date or "-", r.site, r.id, (r.title or "")[:80], str(r.word_count))
+    Console().print(table)
+
+
+@app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="article id or URL")],
+    archive: ArchiveOpt = DEFAULT_ARCHIVE,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="every stored version, oldest first")
+    ] = False,
+) -> None:
+    """Print one archived article as JSON."""
+    reader = _reader(archive)
+    record = reader.get_by_url(ref) if "://" in ref else reader.get(ref)
+    if record is None:
+        err.print(f"[red]not in the archive:[/] {ref}")
+        raise typer.Exit(1)
+    records = reader.versions(record.id) if all_versions else [record]
+    for r in records:
+        sys.stdout.write(r.model_dump_json(indent=2) + "\n")
+
+
+@app.command()
+def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) -> None:
+    """List the configured sites and their discovery sources."""
+    try:
+        cfg = load_sites(sites_file)
+    except ConfigError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
+    table = Table()
+    for c in ("name", "start urls", "feeds", "sitemaps", "max pages", "max age (days)"):
+        table.add_column(c)
+    for s in cfg.sites:
+        table.add_row(s.name, str(len(s.start_urls)), str(len(s.feeds)), str(len(s.sitemaps)),
+                      str(s.limits.max_pages), str(s.limits.max_age_days))  # fmt: skip
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,116 @@
+"""Saved pages as extraction inputs (`dateline extract`): HTML, gzipped HTML, WARC, manifests.
+
+A page that cannot be read or cleaned becomes an output line with ``error`` set, never a crash.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive.warc import read_warc_responses
+from dateline.times import utcnow
+from extraction.extract import decode_html, extract_page
+from extraction.model import ExtractionError, PageHints
+
+
+@dataclass
+class PageInput:
+    source: str  # file path (and WARC record id) for the output's `source`
+    url: str | None
+    site: str | None
+    body: bytes | None = None
+    encoding: str | None = None
+    error: str | None = None  # set when the input could not even be read
+    crawled_at: str | None = None
+
+
+def _read_file(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def _is_warc(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".warc", ".warc.gz", ".arc.gz"))
+
+
+def iter_inputs(files: Iterable[Path], *, site: str | None, url: str | None) -> Iterator[PageInput]:
+    for path in files:
+        try:
+            if _is_warc(path):
+                with path.open("rb") as fh:
+                    for resp in read_warc_responses(fh.read()):
+                        yield PageInput(f"{path}#{resp.record_id}", resp.url, site, resp.body,
+                                        _charset(resp.headers), crawled_at=resp.fetched_at.isoformat() if resp.fetched_at else None)  # fmt: skip
+                continue
+            yield PageInput(str(path), url or path.resolve().as_uri(), site, _read_file(path))
+        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as e:
+            yield PageInput(str(path), url, site, error=f"unreadable: {type(e).__name__}: {e}")
+
+
+def iter_manifest(manifest: Path) -> Iterator[PageInput]:
+    """Lines of {"path", "url", "site"[, "crawled_at"]}; paths are relative to the manifest's folder."""
+    base = manifest.parent
+    with manifest.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                path = base / entry["path"]
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                yield PageInput(f"{manifest}:{n}", None, None, error=f"bad manifest line: {e}")
+                continue
+            for page in iter_inputs([path], site=entry.get("site"), url=entry.get("url")):
+                page.crawled_at = entry.get("crawled_at") or page.crawled_at
+                yield page
+
+
+def _charset(headers: list[tuple[str, str]]) -> str | None:
+    for k, v in headers:
+        if k.lower() == "content-type" and "charset=" in v.lower():
+            return v.lower().split("charset=", 1)[1].split(";")[0].strip() or None
+    return None
+
+
+def _extract_one(page: PageInput) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": page.source, "url": page.url, "site": page.site}
+    if page.error or page.body is None:
+        return {**out, "error": page.error or "unreadable"}
+    crawled = page.crawled_at or utcnow().isoformat()
+    try:
+        hints = PageHints(url=page.url or "", site=page.site, crawled_at=crawled)
+        ex = extract_page(decode_html(page.body, page.encoding), hints)
+    except ExtractionError as e:
+        return {**out, "error": e.reason, "detail": e.detail}
+    except Exception as e:  # a bug on one page must not lose the others
+        return {**out, "error": "extractor-crash", "detail": f"{type(e).__name__}: {e}"[:500]}
+    return {
+        **out,
+        "url": ex.url,
+        "canonical_url": ex.canonical_url,
+        "title": ex.title,
+        "authors": ex.authors,
+        "date": ex.published.date,
+        "published": ex.published.model_dump(),
+        "modified": ex.modified.model_dump() if ex.modified else None,
+        "language": ex.language,
+        "page_type": ex.page_type,
+        "is_article": ex.is_article,
+        "paywalled": ex.paywalled,
+        "text": ex.text,
+    }
+
+
+def extract_inputs(pages: Iterable[PageInput], workers: int | None = None) -> Iterator[dict[str, Any]]:
+    """Clean pages on all cores, in input order."""
+    workers = workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_extract_one, pages, chunksize=4)

@@ -1,0 +1,62 @@
+"""From a cleaned page to an archive record: ids, versions and hashes in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+import trafilatura
+
+from archive.keys import article_id
+from archive.records import ArticleRecord, Discovery, ExtractorInfo, RawPointer
+from dateline import __version__
+from extraction.model import Extraction
+
+
+def content_hash(title: str | None, text: str) -> str:
+    """Hash of what a reader sees: NFC-normalised, whitespace-folded title and text."""
+    norm = " ".join(unicodedata.normalize("NFC", f"{title or ''}\n{text}").split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def extractor_info() -> ExtractorInfo:
+    return ExtractorInfo(name="dateline", version=__version__, trafilatura=trafilatura.__version__)
+
+
+def build_record(
+    ex: Extraction,
+    *,
+    site: str,
+    fetched_url: str,
+    other_urls: list[str],
+    crawled_at: str,
+    run_id: str,
+    raw: RawPointer | None,
+    discovery: Discovery,
+) -> ArticleRecord:
+    chash = content_hash(ex.title, ex.text)
+    aliases = sorted({u for u in [fetched_url, *other_urls] if u and u != ex.canonical_url})
+    return ArticleRecord(
+        id=article_id(ex.canonical_url),
+        version=chash[:12],
+        url=fetched_url,
+        canonical_url=ex.canonical_url,
+        aliases=aliases,
+        site=site,
+        title=ex.title,
+        authors=ex.authors,
+        published=ex.published,
+        modified=ex.modified,
+        language=ex.language,
+        description=ex.description,
+        text=ex.text,
+        content_hash=chash,
+        word_count=len(ex.text.split()),
+        paywalled=ex.paywalled,
+        page_type=ex.page_type,
+        crawled_at=crawled_at,
+        run_id=run_id,
+        extractor=extractor_info(),
+        raw=raw,
+        discovery=discovery,
+    )

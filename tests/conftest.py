@@ -1,0 +1,3 @@
+"""Shared fixtures. Server fixtures live in their own plugin modules."""
+
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.sites", "tests.fixtures.prefect"]
