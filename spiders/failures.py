@@ -1,0 +1,52 @@
+"""Turn Twisted/Scrapy errors into short, stable reasons operators can count."""
+
+from __future__ import annotations
+
+import re
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure as TwistedFailure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+# Reasons that mean "the site could not be crawled at all" when nothing else worked.
+UNREACHABLE_REASONS = frozenset({"dns", "connection-refused", "connect-error", "timeout", "robots-5xx"})
+ROBOTS_UNREACHABLE = "robots.txt unreachable"
+_ROBOTS_REASON = re.compile(re.escape(ROBOTS_UNREACHABLE) + r" \(([\w-]+)\)")
+
+_BY_TYPE: list[tuple[tuple[type[BaseException], ...], str]] = [
+    ((DNSLookupError,), "dns"),
+    ((ConnectionRefusedError,), "connection-refused"),
+    ((TimeoutError, TCPTimedOutError), "timeout"),
+    ((ConnectError,), "connect-error"),
+    ((ResponseNeverReceived, ResponseFailed, ConnectionLost), "connection-lost"),
+]
+
+
+def classify_exception(exc: BaseException) -> tuple[str, int | None, str]:
+    """(reason, HTTP status or None, human detail)."""
+    detail = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, HttpError):
+        status = int(exc.response.status)
+        return f"http-{status}", status, f"HTTP {status}"
+    if isinstance(exc, IgnoreRequest):
+        m = _ROBOTS_REASON.search(str(exc))
+        if m:
+            return m.group(1), None, detail
+        return ("robots-disallowed" if "robots" in str(exc).lower() else "ignored"), None, detail
+    for types, reason in _BY_TYPE:
+        if isinstance(exc, types):
+            return reason, None, detail
+    return "fetch-error", None, detail
+
+
+def classify_failure(failure: TwistedFailure) -> tuple[str, int | None, str]:
+    return classify_exception(failure.value or Exception("unknown error"))

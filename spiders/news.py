@@ -1,0 +1,256 @@
+"""The one generic news spider: discovery from start pages, feeds and sitemaps.
+
+Per-site knowledge is data (dateline.config.Site), not code. The spider only
+discovers and fetches; cleaning and storing happen in the pipelines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spiders import SitemapSpider
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure as TwistedFailure
+
+from archive.keys import url_hash
+from archive.records import Discovery, Failure
+from dateline.config import Site
+from dateline.times import parse_loose_date
+from dateline.urls import host_allowed, host_of, normalize_url
+from spiders.failures import classify_failure
+from spiders.items import FailureItem, PageItem
+
+NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+
+# Paths that are listings, not articles, on almost every news site.
+_LISTING_HINTS = re.compile(
+    r"/(tag|tags|topic|topics|author|authors|autor|category|categories|section|sections|"
+    r"rubrik|ressort|video|videos|gallery|galleries|live|search|page)(/|$)",
+    re.IGNORECASE,
+)
+# Paths that look like an article: a date, a long slug, or a long numeric id.
+_ARTICLE_HINTS = re.compile(
+    r"(/\d{4}/\d{1,2}/(\d{1,2}/)?)|(/\d{4}-\d{2}-\d{2}/)|([a-z0-9]+(-[a-z0-9]+){3,})|(\d{6,})",
+    re.IGNORECASE,
+)
+
+
+class NewsSitemap(Sitemap):
+    """Scrapy's sitemap parser, keeping the news sitemap's publication date it would drop."""
+
+    __slots__ = ()
+
+    def _process_sitemap_element(self, elem: Any) -> dict[str, Any] | None:
+        news_date = elem.findtext(f".//{NEWS_NS}publication_date")
+        d = super()._process_sitemap_element(elem)
+        if d is not None and news_date:
+            d["news_publication_date"] = news_date.strip()
+        return d
+
+
+class NewsSpider(SitemapSpider):
+    """Crawls one configured site; see docs/design.md for the discovery rules."""
+
+    name = "news"
+
+    def __init__(
+        self,
+        site: Site,
+        crawled_at: datetime,
+        archived_hashes: set[str] | None = None,
+        refresh: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.site = site
+        self.allowed_domains = list(site.allowed_domains)
+        self.crawled_at = crawled_at
+        self.archived_hashes = archived_hashes or set()
+        self.refresh = refresh
+        self._article_patterns = [re.compile(p) for p in site.article_patterns]
+        self._exclude = [re.compile(p) for p in site.exclude_patterns]
+        self._hints: dict[str, Discovery] = {}
+        self._links = LinkExtractor(allow_domains=site.allowed_domains, deny=site.exclude_patterns)
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.site.sitemaps:
+            yield Request(url, self._parse_sitemap, errback=self.on_error, meta={"role": "sitemap"})
+        for url in self.site.feeds:
+            yield Request(url, self.parse_feed, errback=self.on_error, meta={"role": "feed"})
+        for url in self.site.start_urls:
+            yield Request(
+                url,
+                self.parse_listing,
+                errback=self.on_error,
+                meta={"role": "start", "hops_left": self.site.limits.depth},
+            )
+
+    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        """Scrapy's handling for robots.txt and sitemap indexes; urlsets keep their news dates."""
+        self._count("sitemaps")
+        if not response.url.endswith("/robots.txt"):
+            body = self._get_sitemap_body(response)
+            if body:
+                sitemap = NewsSitemap(body)
+                if sitemap.type == "urlset":
+                    return list(self._sitemap_requests(sitemap))
+        return super()._parse_sitemap(response)
+
+    def _sitemap_requests(self, entries: Iterable[dict[str, Any]]) -> Iterator[Request]:
+        for entry in entries:
+            date = entry.get("news_publication_date") or entry.get("lastmod")
+            yield from self.article_request(entry["loc"], via="sitemap", sitemap_date=date)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """RSS 2.0, RSS 1.0 (RDF) and Atom items: the link and the item's date."""
+        self._count("feeds")
+        items = response.xpath("//*[local-name()='item' or local-name()='entry']")
+        for item in items:
+            link = (
+                item.xpath("./*[local-name()='link']/@href").get()
+                or item.xpath("./*[local-name()='link']/text()").get()
+            )
+            if not link:
+                link = item.xpath("./*[local-name()='guid'][not(@isPermaLink='false')]/text()").get()
+            if not link:
+                continue
+            date = item.xpath(
+                "./*[local-name()='pubDate' or local-name()='published' or local-name()='date' "
+                "or local-name()='updated']/text()"
+            ).get()
+            yield from self.article_request(
+                response.urljoin(link.strip()), via="feed", feed_date=date.strip() if date else None
+            )
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        """Front and section pages: article links are fetched, other links followed within depth."""
+        self._count("listings")
+        if not isinstance(response, TextResponse):
+            return
+        role = response.meta.get("role", "link")
+        hops_left = int(response.meta.get("hops_left", 0))
+        for link in self._links.extract_links(response):
+            url = normalize_url(link.url)
+            if self.is_article_url(url):
+                yield from self.article_request(
+                    url, via="start" if role == "start" else "link", referer=response.url
+                )
+            elif hops_left > 0 and not self._excluded(url):
+                yield Request(
+                    url,
+                    self.parse_listing,
+                    errback=self.on_error,
+                    meta={"role": "link", "hops_left": hops_left - 1},
+                )
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        self._count("fetched")
+        first = response.meta.get("redirect_urls", [response.url])[0]
+        hints = self._hints.get(normalize_url(first)) or Discovery(via="link")
+        yield PageItem(
+            url=response.url,
+            request_url=first,
+            redirect_urls=list(response.meta.get("redirect_urls", [])),
+            status=response.status,
+            headers=_headers(response.headers),
+            body=response.body,
+            encoding=_declared_charset(response),
+            fetched_at=datetime.now(UTC).isoformat(),
+            discovery=hints,
+            request_headers=_headers(response.request.headers) if response.request else [],
+        )
+
+    def on_error(self, failure: TwistedFailure) -> Iterator[FailureItem]:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        reason, status, detail = classify_failure(failure)
+        if reason == "robots-disallowed":
+            self._count("skipped_robots")
+            return
+        role = request.meta.get("role", "article") if request is not None else "article"
+        yield FailureItem(
+            Failure(
+                url=url,
+                site=self.site.name,
+                stage="fetch",
+                reason=reason,
+                detail=f"{role}: {detail}" if role != "article" else detail,
+                status=status,
+                at=datetime.now(UTC).isoformat(),
+            )
+        )
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def is_article_url(self, url: str) -> bool:
+        """Site patterns when configured; otherwise generic URL shape (the page is checked again later)."""
+        if self._excluded(url):
+            return False
+        if self._article_patterns:
+            return any(p.search(url) for p in self._article_patterns)
+        path = url.split("://", 1)[-1].partition("/")[2]
+        return not _LISTING_HINTS.search("/" + path) and bool(_ARTICLE_HINTS.search(path))
+
+    def _excluded(self, url: str) -> bool:
+        return any(p.search(url) for p in self._exclude)
+
+    def too_old(self, raw_date: str | None) -> bool:
+        max_age = self.site.limits.max_age_days
+        if max_age is None or not raw_date:
+            return False
+        when = parse_loose_date(raw_date)
+        return when is not None and when < self.crawled_at - timedelta(days=max_age)
+
+    def article_request(
+        self,
+        url: str,
+        via: str,
+        *,
+        feed_date: str | None = None,
+        sitemap_date: str | None = None,
+        referer: str | None = None,
+    ) -> Iterator[Request]:
+        """One request per new article URL; skips and their reasons are counted in stats."""
+        url = normalize_url(url)
+        if not host_allowed(host_of(url), self.allowed_domains) or self._excluded(url):
+            return
+        known = self._hints.get(url)
+        if known is not None:  # seen through another source: keep its dates, fetch once
+            known.feed_date = known.feed_date or feed_date
+            known.sitemap_date = known.sitemap_date or sitemap_date
+            return
+        self._hints[url] = Discovery(via=via, feed_date=feed_date, sitemap_date=sitemap_date, referer=referer)
+        self._count("discovered")
+        if not self.refresh and url_hash(url) in self.archived_hashes:
+            self._count("skipped_archived")
+            return
+        if self.too_old(feed_date or sitemap_date):
+            self._count("skipped_too_old")
+            return
+        yield Request(url, self.parse_article, errback=self.on_error, meta={"role": "article"})
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"dateline/{key}")
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        for v in values:
+            out.append((name.decode("latin-1"), v.decode("latin-1")))
+    return out
+
+
+def _declared_charset(response: Response) -> str | None:
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    m = re.search(r"charset=([\w.:-]+)", ctype, re.IGNORECASE)
+    return m.group(1) if m else None

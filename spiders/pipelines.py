@@ -1,0 +1,207 @@
+"""Item pipeline: clean pages in a process pool (off the reactor, all cores), then archive them.
+
+Write order per article is raw WARC -> record -> URL markers (see docs/design.md), so a crash
+at any point leaves the archive consistent and the next run redoes only what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
+
+from archive.keys import article_key
+from archive.records import Failure, RawPointer
+from archive.store import FatalStoreError, StoreError, open_store
+from archive.writer import ArchiveWriter
+from dateline.recordbuilder import build_record
+from dateline.times import parse_loose_date, utcnow
+from extraction.extract import decode_html, extract_page
+from extraction.model import Extraction, ExtractionError, PageHints
+from spiders import events
+from spiders.items import FailureItem, PageItem
+
+logger = logging.getLogger(__name__)
+
+
+def clean_in_worker(body: bytes, encoding: str | None, hints_json: str) -> dict[str, Any]:
+    """Runs in a pool process: decode + extract; returns plain data (cheap to pickle)."""
+    hints = PageHints.model_validate_json(hints_json)
+    try:
+        html = decode_html(body, encoding)
+        return {"ok": extract_page(html, hints).model_dump_json()}
+    except ExtractionError as e:
+        return {"error": e.reason, "detail": e.detail}
+    except Exception as e:  # an extractor bug on one page must not stop the run
+        return {"error": "extractor-crash", "detail": f"{type(e).__name__}: {e}"[:500]}
+
+
+class ArchivePipeline:
+    """Turns PageItems into archived records and FailureItems into recorded failures."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        self.site = spider.site  # type: ignore[union-attr]
+        self.run_id: str = spider.run_id  # type: ignore[union-attr]
+        self.crawled_at: datetime = spider.crawled_at  # type: ignore[union-attr]
+        self.writer = ArchiveWriter(open_store(spider.archive_uri))  # type: ignore[union-attr]
+        workers = self.crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=False)
+
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, FailureItem):
+            self._fail(item.failure)
+        elif isinstance(item, PageItem):
+            await self._archive(item)
+        return item
+
+    async def _archive(self, item: PageItem) -> None:
+        hints = PageHints(
+            url=item.url,
+            site=self.site.name,
+            crawled_at=self.crawled_at,
+            feed_date=item.discovery.feed_date,
+            sitemap_date=item.discovery.sitemap_date,
+            allowed_domains=self.site.allowed_domains,
+        )
+        assert self.pool is not None
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(
+            self.pool, clean_in_worker, item.body, item.encoding, hints.model_dump_json()
+        )
+        if "error" in result:
+            raw = await self._store_raw(item)
+            self._fail(
+                self._failure(item.url, "extract", result["error"], result["detail"], raw, item.status)
+            )
+            return
+        ex = Extraction.model_validate_json(result["ok"])
+        if not ex.is_article:
+            self._count("skipped_not_article")
+            self._count(f"skipped_not_article/{ex.page_type}")
+            return
+        if self._too_old(ex):
+            self._count("skipped_too_old")
+            return
+        raw = await self._store_raw(item)
+        if raw is None:
+            return
+        await self._store_record(item, ex, raw)
+
+    async def _store_record(self, item: PageItem, ex: Extraction, raw: RawPointer) -> None:
+        record = build_record(
+            ex,
+            site=self.site.name,
+            fetched_url=item.url,
+            other_urls=[item.request_url, *item.redirect_urls],
+            crawled_at=item.fetched_at,
+            run_id=self.run_id,
+            raw=raw,
+            discovery=item.discovery,
+        )
+        try:
+            status = await asyncio.to_thread(self.writer.store_article, record)
+            await asyncio.to_thread(
+                self.writer.mark_urls, self.site.name, [record.canonical_url, *record.aliases], record.id
+            )
+        except StoreError as e:
+            self._store_error(item.url, e)
+            return
+        self._count(f"stored/{status}")
+        events.emit(
+            "article",
+            id=record.id,
+            version=record.version,
+            content_hash=record.content_hash,
+            status=status,
+            url=record.url,
+            key=article_key(record.site, record.published.date, record.id, record.version),
+            date=record.published.date,
+        )
+
+    async def _store_raw(self, item: PageItem) -> RawPointer | None:
+        try:
+            return await asyncio.to_thread(
+                self.writer.store_raw,
+                self.site.name,
+                item.url,
+                item.status,
+                item.headers,
+                item.body,
+                datetime.fromisoformat(item.fetched_at),
+                item.request_headers,
+            )
+        except StoreError as e:
+            self._store_error(item.url, e)
+            return None
+
+    def _store_error(self, url: str, e: StoreError) -> None:
+        self._fail(self._failure(url, "store", type(e).__name__, str(e)))
+        if isinstance(e, FatalStoreError):
+            events.emit("fatal", reason="archive-unwritable", detail=str(e)[:500])
+            raise CloseSpider("archive-unwritable")
+
+    def _too_old(self, ex: Extraction) -> bool:
+        max_age = self.site.limits.max_age_days
+        when = ex.published.datetime or ex.published.date
+        parsed = parse_loose_date(when) if when else None
+        return (
+            max_age is not None and parsed is not None and parsed < self.crawled_at - timedelta(days=max_age)
+        )
+
+    def _failure(
+        self,
+        url: str,
+        stage: str,
+        reason: str,
+        detail: str,
+        raw: RawPointer | None = None,
+        status: int | None = None,
+    ) -> Failure:
+        return Failure(
+            url=url,
+            site=self.site.name,
+            stage=stage,
+            reason=reason,
+            detail=detail[:500],
+            status=status,
+            raw=raw,
+            at=utcnow().isoformat(),
+        )
+
+    def _fail(self, failure: Failure) -> None:
+        self._count("failed")
+        self._count(f"failed/{failure.reason}")
+        logger.warning(
+            "[%s] %s failed (%s): %s %s",
+            self.site.name,
+            failure.url,
+            failure.stage,
+            failure.reason,
+            failure.detail,
+        )
+        events.emit("failure", failure=failure.model_dump())
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"dateline/{key}")

@@ -1,0 +1,113 @@
+"""Discovery decisions of the generic spider, on hand-made responses (no network)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.utils.test import get_crawler
+
+from archive.keys import url_hash
+from dateline.config import Site
+from spiders.news import NewsSpider
+
+BASE = "http://news.example"
+NOW = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
+
+
+def make_spider(archived: set[str] | None = None, **site_kw: object) -> NewsSpider:
+    site = Site.model_validate({"name": "t", "start_urls": [BASE + "/"], **site_kw})
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider.from_crawler(crawler, site=site, crawled_at=NOW, archived_hashes=archived or set())
+    crawler.spider = spider
+    crawler.stats.open_spider()
+    return spider
+
+
+def urls(requests: object) -> list[str]:
+    return [r.url for r in requests if isinstance(r, Request)]  # type: ignore[attr-defined]
+
+
+def test_listing_pages_yield_articles_and_follow_sections() -> None:
+    spider = make_spider(article_patterns=[r"/articles/"], limits={"depth": 1})
+    html = """<html><body>
+      <a href="/articles/2026/02/09/a.html">A</a>
+      <a href="/articles/2026/02/09/a.html?utm_source=front">A again</a>
+      <a href="/section/world/">World</a>
+      <a href="https://elsewhere.example/articles/x.html">offsite</a>
+    </body></html>"""
+    resp = HtmlResponse(
+        BASE + "/", body=html.encode(), request=Request(BASE + "/", meta={"role": "start", "hops_left": 1})
+    )
+    got = list(spider.parse_listing(resp))
+    assert urls(got) == [BASE + "/articles/2026/02/09/a.html", BASE + "/section/world/"]
+    assert got[0].callback == spider.parse_article
+    assert got[1].callback == spider.parse_listing
+    assert spider.crawler.stats.get_value("dateline/discovered") == 1
+
+
+def test_generic_article_shape_without_patterns() -> None:
+    spider = make_spider()
+    assert spider.is_article_url(BASE + "/2026/02/09/lavrov-talks-us-reluctance")
+    assert spider.is_article_url(BASE + "/world/lavrov-talks-about-peace-deal-again")
+    assert not spider.is_article_url(BASE + "/tag/russia-ukraine-war-news/")
+    assert not spider.is_article_url(BASE + "/author/jane-doe-smith-jones")
+    assert not spider.is_article_url(BASE + "/world/")
+
+
+def test_feed_items_carry_their_dates_and_archived_urls_are_skipped() -> None:
+    archived = {url_hash(BASE + "/articles/old.html")}
+    spider = make_spider(archived=archived, limits={"max_age_days": 30})
+    rss = f"""<?xml version="1.0"?><rss version="2.0"><channel>
+      <item><link>{BASE}/articles/new.html</link><pubDate>Mon, 09 Feb 2026 10:15:00 +0300</pubDate></item>
+      <item><link>{BASE}/articles/old.html</link><pubDate>Mon, 09 Feb 2026 10:15:00 +0300</pubDate></item>
+      <item><link>{BASE}/articles/ancient.html</link><pubDate>Mon, 09 Feb 2015 10:15:00 +0300</pubDate></item>
+    </channel></rss>"""
+    got = list(spider.parse_feed(XmlResponse(BASE + "/rss.xml", body=rss.encode())))
+    assert urls(got) == [BASE + "/articles/new.html"]
+    assert spider._hints[BASE + "/articles/new.html"].feed_date == "Mon, 09 Feb 2026 10:15:00 +0300"
+    stats = spider.crawler.stats
+    assert stats.get_value("dateline/skipped_archived") == 1
+    assert stats.get_value("dateline/skipped_too_old") == 1
+
+
+def test_atom_feed_links() -> None:
+    spider = make_spider(limits={"max_age_days": None})
+    atom = f"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">
+      <entry><link href="{BASE}/2026/02/09/story-one"/><updated>2026-02-09T10:00:00Z</updated></entry>
+    </feed>"""
+    got = list(spider.parse_feed(XmlResponse(BASE + "/atom.xml", body=atom.encode())))
+    assert urls(got) == [BASE + "/2026/02/09/story-one"]
+
+
+def test_news_sitemap_keeps_publication_dates_and_merges_sources() -> None:
+    spider = make_spider(limits={"max_age_days": None})
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+            xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+      <url><loc>{BASE}/articles/a.html</loc>
+        <news:news><news:publication_date>2026-02-09T08:00:00+03:00</news:publication_date></news:news></url>
+      <url><loc>{BASE}/articles/b.html</loc><lastmod>2026-02-08</lastmod></url>
+    </urlset>"""
+    got = list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap-news.xml", body=xml.encode())))
+    assert urls(got) == [BASE + "/articles/a.html", BASE + "/articles/b.html"]
+    assert spider._hints[BASE + "/articles/a.html"].sitemap_date == "2026-02-09T08:00:00+03:00"
+    # the same article seen again in a feed: not fetched twice, feed date merged in
+    rss = f"<rss><channel><item><link>{BASE}/articles/a.html</link><pubDate>Mon, 09 Feb 2026 05:00:00 GMT</pubDate></item></channel></rss>"
+    assert list(spider.parse_feed(XmlResponse(BASE + "/rss.xml", body=rss.encode()))) == []
+    assert spider._hints[BASE + "/articles/a.html"].feed_date == "Mon, 09 Feb 2026 05:00:00 GMT"
+
+
+def test_sitemap_index_is_followed() -> None:
+    spider = make_spider()
+    xml = f"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <sitemap><loc>{BASE}/sitemap-news.xml</loc></sitemap></sitemapindex>"""
+    got = list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap_index.xml", body=xml.encode())))
+    assert urls(got) == [BASE + "/sitemap-news.xml"]
+
+
+@pytest.mark.parametrize("refresh, expected", [(False, 0), (True, 1)])
+def test_refresh_fetches_archived_urls_again(refresh: bool, expected: int) -> None:
+    spider = make_spider(archived={url_hash(BASE + "/articles/x.html")})
+    spider.refresh = refresh
+    assert len(list(spider.article_request(BASE + "/articles/x.html", via="link"))) == expected
