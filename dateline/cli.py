@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 bad input or configuration; 2 the run finished but some site
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -16,15 +17,20 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from archive.reader import ArchiveReader
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from archive.reader import ArchiveReader
 from archive.store import StoreError, open_store
 from dateline import progress
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
+
+# Prefect's local (ephemeral) API migrates its database on first start, which can take
+# longer than Prefect's 20 s default on a small machine; no telemetry from an archive job.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Dateline: crawl news sites into a clean, dated archive."
@@ -73,10 +79,11 @@ def _progress_bar() -> Iterator[None]:
 
 def _print_summary(rows: list[dict[str, Any]]) -> None:
     table = Table(title="Crawl summary")
-    cols = ["site", "outcome", "discovered", "fetched", "stored_new", "stored_new_version", "skipped_archived",
-            "skipped_not_article", "failed", "failure_reasons", "error"]  # fmt: skip
-    for c in cols:
-        table.add_column(c.replace("_", " "))
+    cols = {"site": "site", "outcome": "outcome", "discovered": "found", "fetched": "fetched",
+            "stored_new": "new", "stored_new_version": "versions", "skipped_archived": "archived",
+            "skipped_not_article": "not article", "failed": "failed", "failure_reasons": "reasons", "error": "error"}  # fmt: skip
+    for title in cols.values():
+        table.add_column(title, overflow="fold")
     for r in rows:
         table.add_row(*(str(r.get(c, "")) for c in cols))
     err.print(table)
@@ -130,10 +137,8 @@ def crawl(
     except ConfigError as e:
         err.print(f"[red]configuration error:[/] {e}")
         raise typer.Exit(1) from e
-    rows = state.data if isinstance(state.data, list) else []
-    if not rows:
-        result = state.result(raise_on_failure=False)
-        rows = result.data if hasattr(result, "data") and isinstance(result.data, list) else []
+    result = state.result(raise_on_failure=False)
+    rows: list[dict[str, Any]] = result if isinstance(result, list) else []
     _print_summary(rows)
     err.print(f"archive: {archive}")
     if not state.is_completed():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 
 import trafilatura
@@ -17,6 +18,14 @@ def content_hash(title: str | None, text: str) -> str:
     """Hash of what a reader sees: NFC-normalised, whitespace-folded title and text."""
     norm = " ".join(unicodedata.normalize("NFC", f"{title or ''}\n{text}").split())
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|[^\W\u3040-\u30ff\u3400-\u9fff]+")
+
+
+def word_count(text: str) -> int:
+    """Words, counting each kana or CJK ideograph as one (those scripts do not separate words by spaces)."""
+    return len(_WORDS.findall(text))
 
 
 def extractor_info() -> ExtractorInfo:
@@ -51,7 +60,7 @@ def build_record(
         description=ex.description,
         text=ex.text,
         content_hash=chash,
-        word_count=len(ex.text.split()),
+        word_count=word_count(ex.text),
         paywalled=ex.paywalled,
         page_type=ex.page_type,
         crawled_at=crawled_at,

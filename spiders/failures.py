@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectError,
@@ -23,11 +30,12 @@ ROBOTS_UNREACHABLE = "robots.txt unreachable"
 _ROBOTS_REASON = re.compile(re.escape(ROBOTS_UNREACHABLE) + r" \(([\w-]+)\)")
 
 _BY_TYPE: list[tuple[tuple[type[BaseException], ...], str]] = [
-    ((DNSLookupError,), "dns"),
-    ((ConnectionRefusedError,), "connection-refused"),
-    ((TimeoutError, TCPTimedOutError), "timeout"),
+    ((DNSLookupError, CannotResolveHostError), "dns"),
+    ((ConnectionRefusedError, DownloadConnectionRefusedError), "connection-refused"),
+    ((TimeoutError, TCPTimedOutError, DownloadTimeoutError), "timeout"),
     ((ConnectError,), "connect-error"),
-    ((ResponseNeverReceived, ResponseFailed, ConnectionLost), "connection-lost"),
+    ((ResponseDataLossError,), "truncated-body"),
+    ((ResponseNeverReceived, ResponseFailed, ConnectionLost, DownloadFailedError), "connection-lost"),
 ]
 
 

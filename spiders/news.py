@@ -27,6 +27,8 @@ from spiders.failures import classify_failure
 from spiders.items import FailureItem, PageItem
 
 NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+REDIRECT_STATUSES = [301, 302, 303, 307, 308]
+MAX_LISTING_REDIRECTS = 5
 
 # Paths that are listings, not articles, on almost every news site.
 _LISTING_HINTS = re.compile(
@@ -76,7 +78,8 @@ class NewsSpider(SitemapSpider):
         self._article_patterns = [re.compile(p) for p in site.article_patterns]
         self._exclude = [re.compile(p) for p in site.exclude_patterns]
         self._hints: dict[str, Discovery] = {}
-        self._links = LinkExtractor(allow_domains=site.allowed_domains, deny=site.exclude_patterns)
+        # Domains are checked by host_allowed: Scrapy's allow_domains compares host:port.
+        self._links = LinkExtractor(deny=site.exclude_patterns)
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -86,12 +89,7 @@ class NewsSpider(SitemapSpider):
         for url in self.site.feeds:
             yield Request(url, self.parse_feed, errback=self.on_error, meta={"role": "feed"})
         for url in self.site.start_urls:
-            yield Request(
-                url,
-                self.parse_listing,
-                errback=self.on_error,
-                meta={"role": "start", "hops_left": self.site.limits.depth},
-            )
+            yield self.listing_request(url, "start", self.site.limits.depth)
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
         """Scrapy's handling for robots.txt and sitemap indexes; urlsets keep their news dates."""
@@ -132,6 +130,9 @@ class NewsSpider(SitemapSpider):
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         """Front and section pages: article links are fetched, other links followed within depth."""
+        if response.status in REDIRECT_STATUSES:
+            yield from self._follow_redirect(response)
+            return
         self._count("listings")
         if not isinstance(response, TextResponse):
             return
@@ -139,22 +140,54 @@ class NewsSpider(SitemapSpider):
         hops_left = int(response.meta.get("hops_left", 0))
         for link in self._links.extract_links(response):
             url = normalize_url(link.url)
+            if not host_allowed(host_of(url), self.allowed_domains):
+                continue
             if self.is_article_url(url):
                 yield from self.article_request(
                     url, via="start" if role == "start" else "link", referer=response.url
                 )
             elif hops_left > 0 and not self._excluded(url):
-                yield Request(
-                    url,
-                    self.parse_listing,
-                    errback=self.on_error,
-                    meta={"role": "link", "hops_left": hops_left - 1},
-                )
+                yield self.listing_request(url, "link", hops_left - 1)
+
+    def _follow_redirect(self, response: Response) -> Iterator[Request]:
+        """Listing redirects are ours to follow: one that lands on an article is an article link,
+        so an archived article behind an old URL is not downloaded again."""
+        location = response.headers.get(b"Location")
+        hops = int(response.meta.get("redirects", 0))
+        if not location or hops >= MAX_LISTING_REDIRECTS:
+            self._count("redirects_dropped")
+            return
+        target = normalize_url(response.urljoin(location.decode("latin-1")))
+        if not host_allowed(host_of(target), self.allowed_domains):
+            self._count("redirects_offsite")
+        elif self.is_article_url(target, listed=True):
+            yield from self.article_request(target, via="link", referer=response.url)
+        else:
+            role = response.meta.get("role", "link")
+            yield self.listing_request(target, role, int(response.meta.get("hops_left", 0)), hops + 1)
+
+    def listing_request(self, url: str, role: str, hops_left: int, redirects: int = 0) -> Request:
+        return Request(
+            url,
+            self.parse_listing,
+            errback=self.on_error,
+            meta={
+                "role": role,
+                "hops_left": hops_left,
+                "redirects": redirects,
+                "dont_redirect": True,
+                "handle_httpstatus_list": REDIRECT_STATUSES,
+            },
+        )
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         self._count("fetched")
         first = response.meta.get("redirect_urls", [response.url])[0]
-        hints = self._hints.get(normalize_url(first)) or Discovery(via="link")
+        hints = (
+            self._hints.get(normalize_url(first))
+            or self._hints.get(normalize_url(response.url))
+            or Discovery()
+        )
         yield PageItem(
             url=response.url,
             request_url=first,
@@ -190,14 +223,18 @@ class NewsSpider(SitemapSpider):
 
     # -- decisions ----------------------------------------------------------------------------
 
-    def is_article_url(self, url: str) -> bool:
-        """Site patterns when configured; otherwise generic URL shape (the page is checked again later)."""
+    def is_article_url(self, url: str, *, listed: bool = False) -> bool:
+        """Site patterns when configured. Otherwise a link must look like an article (date, long
+        slug or id), while a feed or sitemap entry only must not look like a listing page.
+        The page itself is checked again after fetching (og:type, JSON-LD, text)."""
         if self._excluded(url):
             return False
         if self._article_patterns:
             return any(p.search(url) for p in self._article_patterns)
-        path = url.split("://", 1)[-1].partition("/")[2]
-        return not _LISTING_HINTS.search("/" + path) and bool(_ARTICLE_HINTS.search(path))
+        path = "/" + url.split("://", 1)[-1].partition("/")[2]
+        if _LISTING_HINTS.search(path) or path.rstrip("/").count("/") == 0:
+            return False
+        return listed or bool(_ARTICLE_HINTS.search(path))
 
     def _excluded(self, url: str) -> bool:
         return any(p.search(url) for p in self._exclude)
@@ -220,7 +257,9 @@ class NewsSpider(SitemapSpider):
     ) -> Iterator[Request]:
         """One request per new article URL; skips and their reasons are counted in stats."""
         url = normalize_url(url)
-        if not host_allowed(host_of(url), self.allowed_domains) or self._excluded(url):
+        if not host_allowed(host_of(url), self.allowed_domains):
+            return
+        if not self.is_article_url(url, listed=via in ("feed", "sitemap")):
             return
         known = self._hints.get(url)
         if known is not None:  # seen through another source: keep its dates, fetch once

@@ -50,3 +50,13 @@ def test_child_command_carries_the_site_and_refresh() -> None:
     assert cmd[1:3] == ["-m", "spiders.run"]
     assert Site.model_validate_json(cmd[cmd.index("--site-json") + 1]) == site
     assert cmd[-1] == "--refresh"
+
+
+def test_scrapy_download_errors_get_stable_reasons() -> None:
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+
+    from spiders.failures import classify_exception
+
+    assert classify_exception(CannotResolveHostError("x"))[0] == "dns"
+    assert classify_exception(DownloadConnectionRefusedError("x"))[0] == "connection-refused"
+    assert classify_exception(DownloadTimeoutError("x"))[0] == "timeout"

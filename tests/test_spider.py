@@ -11,7 +11,7 @@ from archive.keys import url_hash
 from dateline.config import Site
 from spiders.news import NewsSpider
 
-BASE = "http://news.example"
+BASE = "http://news.example:8080"
 NOW = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 
 
@@ -110,4 +110,32 @@ def test_sitemap_index_is_followed() -> None:
 def test_refresh_fetches_archived_urls_again(refresh: bool, expected: int) -> None:
     spider = make_spider(archived={url_hash(BASE + "/articles/x.html")})
     spider.refresh = refresh
-    assert len(list(spider.article_request(BASE + "/articles/x.html", via="link"))) == expected
+    assert len(list(spider.article_request(BASE + "/articles/x.html", via="sitemap"))) == expected
+
+
+def test_sitemap_entries_that_are_listings_are_not_fetched_as_articles() -> None:
+    spider = make_spider()
+    xml = f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <url><loc>{BASE}/</loc></url><url><loc>{BASE}/section/world/</loc></url>
+      <url><loc>{BASE}/video/briefing.html</loc></url><url><loc>{BASE}/world/short</loc></url>
+    </urlset>"""
+    got = list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap-pages.xml", body=xml.encode())))
+    assert urls(got) == [BASE + "/world/short"]
+
+
+def test_listing_redirect_to_an_archived_article_is_not_fetched() -> None:
+    spider = make_spider(
+        archived={url_hash(BASE + "/articles/2026/02/09/a.html")}, article_patterns=[r"/articles/"]
+    )
+    req = spider.listing_request(BASE + "/old/a.html", "link", 1)
+    assert req.meta["dont_redirect"] is True
+    moved = HtmlResponse(
+        BASE + "/old/a.html", status=301, headers={"Location": "/articles/2026/02/09/a.html"}, request=req
+    )
+    assert list(spider.parse_listing(moved)) == []
+    assert spider.crawler.stats.get_value("dateline/skipped_archived") == 1
+    moved_section = HtmlResponse(
+        BASE + "/old/", status=302, headers={"Location": "/section/world/"}, request=req
+    )
+    (follow,) = spider.parse_listing(moved_section)
+    assert follow.url == BASE + "/section/world/" and follow.meta["redirects"] == 1
