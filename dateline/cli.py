@@ -23,7 +23,7 @@ from rich.table import Table
 
 from archive.reader import ArchiveReader
 from archive.store import StoreError, open_store
-from dateline import progress
+from dateline import cli_consumers, cli_ops, progress
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
 
@@ -233,6 +233,10 @@ def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) ->
         table.add_row(s.name, str(len(s.start_urls)), str(len(s.feeds)), str(len(s.sitemaps)),
                       str(s.limits.max_pages), str(s.limits.max_age_days))  # fmt: skip
     Console().print(table)
+
+
+for _module in (cli_ops, cli_consumers):
+    _module.register(app)
 
 
 if __name__ == "__main__":
