@@ -218,6 +218,39 @@ def show(
         sys.stdout.write(r.model_dump_json(indent=2) + "\n")
 
 
+@app.command("eval")
+def evaluate_extraction(
+    dataset: Annotated[Path, typer.Argument(help="folder with truth.jsonl and html/ (news-pages format)")],
+    limit: Annotated[int | None, typer.Option(help="only the first N pages")] = None,
+    worst: Annotated[int, typer.Option(help="show the N worst pages with a diff")] = 5,
+    gate: Annotated[
+        bool, typer.Option("--gate", help="exit 1 when a score falls below the pinned floors")
+    ] = False,
+    report_json: Annotated[
+        Path | None, typer.Option("--json", help="also write the full report here")
+    ] = None,
+) -> None:
+    """Score the extractor against a truth file, side by side with plain trafilatura."""
+    from extraction.evaluate import check_floors, evaluate, load_floors, render_report, worst_pages
+
+    if not (dataset / "truth.jsonl").is_file():
+        err.print(f"[red]no truth.jsonl in {dataset}[/]")
+        raise typer.Exit(1)
+    report = evaluate(dataset, limit=limit)
+    sys.stdout.write(render_report(report) + "\n")
+    if worst:
+        sys.stdout.write(worst_pages(report, worst) + "\n")
+    if report_json is not None:
+        report_json.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    if gate:
+        failures = check_floors(report, load_floors())
+        for f in failures:
+            err.print(f"[red]quality gate:[/] {f}")
+        if failures:
+            raise typer.Exit(1)
+        err.print("[green]quality gate passed[/]")
+
+
 @app.command()
 def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) -> None:
     """List the configured sites and their discovery sources."""

@@ -1,0 +1,301 @@
+"""Structural boilerplate removal before trafilatura, and article text it would miss.
+
+Elements whose class, id, role or aria-label say they are navigation, teasers, share rows,
+newsletters, captions ... are pruned from the DOM; lists of links go too. The visible lead
+(standfirst) is found before pruning, and script-rendered pages get their body from structured
+data. Line-level cleaning after trafilatura lives in ``extraction.lines``. Nothing here names a
+publisher: the same rules must hold on sites never seen. Every rule has a name so its effect can
+be measured on the whole evaluation set by switching it off (``disabled``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from extraction.metadata import clean_text, squash
+
+SHORT_TEXT = 200  # characters: below this the extracted body is considered missing
+disabled: set[str] = set()  # rule names switched off (evaluation / ablation only)
+
+# ---------------------------------------------------------------------------------------------
+# DOM pruning
+# ---------------------------------------------------------------------------------------------
+
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+DOM_RULES: dict[str, re.Pattern[str]] = {
+    "nav": re.compile(
+        r"(?<![a-z])(?:nav|navbar|navigation|main-?menu|menu|breadcrumbs?|skip-?links?|pagination|pager|"
+        r"site-?header|masthead)(?![a-z])"
+    ),
+    "related": re.compile(
+        r"(?<![a-z])(?:related|recommend\w*|recirc\w*|read-?more|read-?next|up-?next|more-?(?:from|on|stories|articles|news|"
+        r"like-?this)|also-?read|further-?reading|most-?(?:read|popular|viewed|shared|recent)|trending|"
+        r"popular|next-?(?:article|story|up|read)|you-?may|outbrain|taboola|teaser-?(?:list|grid|box)|"
+        r"teasers|weitere|mehr-?zum|lesen-?sie-?auch|article-?list|story-?list|card-?list)"
+    ),
+    "share": re.compile(r"(?<![a-z])(?:share|sharing|social|shariff|follow-?us|sociallinks|sharebar)"),
+    "newsletter": re.compile(
+        r"(?<![a-z])(?:newsletter|subscribe|subscription|signup|sign-?up|promo|cta|app-?(?:promo|teaser|"
+        r"banner|download)|download-?app|donat\w*|membership)(?![a-z]{3})"
+    ),
+    "comments": re.compile(
+        r"(?<![a-z])(?:comments?|disqus|discussion|kommentare|reader-?comments|coral)(?![a-z])"
+    ),
+    "bio": re.compile(
+        r"(?<![a-z])(?:author-?(?:bio|box|info|card|profile|about|details|footer)|about-?(?:the-?)?author|"
+        r"bio|biography|contributor-?bio|autor(?:en)?-?(?:box|info|bio))(?![a-z])"
+    ),
+    "caption": re.compile(
+        r"(?<![a-z])(?:caption|credits?|copyright|photo-?credit|image-?credit|media-?credit|"
+        r"bildunterschrift|bildnachweis|bildquelle|img-?source|image-?source|figcaption)"
+    ),
+    "ads": re.compile(
+        r"(?<![a-z])(?:ad|ads|advert\w*|anzeige|werbung|sponsor\w*|banner|dfp|gpt|ad-?slot|adunit|"
+        r"commercial|native-?ad|publicidad|publicite)(?![a-z])"
+    ),
+    "tags": re.compile(r"(?<![a-z])(?:tags|tag-?list|keywords|schlagworte|topic-?list)(?![a-z])"),
+    "meta": re.compile(
+        r"(?<![a-z])(?:reading-?time|read-?time|lesezeit|print-?only|sr-?only|visually-?hidden)"
+    ),
+    "embed": re.compile(
+        r"(?<![a-z])(?:twitter-?tweet|instagram-?media|tiktok-?embed|fb-?post|social-?embed|embed-?(?:twitter|"
+        r"instagram|tiktok|facebook|youtube|social)|(?:twitter|instagram|tiktok|facebook|youtube)-?embed)"
+    ),
+}
+_ROLE_REMOVE = frozenset(
+    {"navigation", "menu", "menubar", "banner", "contentinfo", "complementary", "search"}
+)
+_TAG_REMOVE = {"aside": "aside", "figcaption": "caption", "nav": "nav", "footer": "nav", "form": "nav"}
+_NEVER_REMOVE = frozenset({"html", "body", "main", "h1"})
+# text blocks are judged by their class only for captions, credits and hidden helper text:
+# a "paywall" paragraph or a subheading classed "nav_..." is still article text
+_TEXT_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "li"})
+_TEXT_TAG_RULES = frozenset({"caption", "meta", "embed"})
+_MARKER_ATTRS = ("class", "id", "role", "aria-label", "data-component", "data-testid", "data-type")
+
+
+def marker(element: HtmlElement) -> str:
+    """The element's class/id/role/aria-label words, camelCase split and lowercased."""
+    parts = [element.get(attr) or "" for attr in _MARKER_ATTRS]
+    return _CAMEL.sub(r"\1-\2", " ".join(p for p in parts if p)).lower()
+
+
+def boilerplate_rule(element: HtmlElement) -> str | None:
+    """The name of the first enabled rule that says this element is boilerplate, if any."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in _NEVER_REMOVE:
+        return None
+    rule = _TAG_REMOVE.get(tag)
+    if rule and rule not in disabled:
+        return rule
+    role = (element.get("role") or "").lower()
+    if role in _ROLE_REMOVE and "nav" not in disabled:
+        return "nav"
+    words = marker(element)
+    if not words:
+        return None
+    for name, pattern in DOM_RULES.items():
+        if name in disabled or (tag in _TEXT_TAGS and name not in _TEXT_TAG_RULES):
+            continue
+        if pattern.search(words):
+            return name
+    return None
+
+
+def link_density(element: HtmlElement) -> float:
+    """Share of the element's text inside links."""
+    total = len("".join(element.itertext()).strip())
+    if not total:
+        return 0.0
+    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a"))
+    return linked / total
+
+
+def is_link_list(element: HtmlElement) -> bool:
+    """A list whose items are mostly links: navigation or teaser headlines, not article text."""
+    if element.tag not in ("ul", "ol") or "link-list" in disabled:
+        return False
+    items = [li for li in element if li.tag == "li"]
+    return len(items) >= 2 and link_density(element) >= 0.6
+
+
+def _paragraph_text(element: HtmlElement) -> int:
+    """Characters of paragraph text in the element, link text excluded (teaser paragraphs
+    wrapped in links are not article text)."""
+    total = 0
+    for paragraph in [element] if element.tag == "p" else element.iter("p"):
+        if any(ancestor.tag == "a" for ancestor in paragraph.iterancestors()):
+            continue
+        own = len("".join(paragraph.itertext()))
+        own -= sum(len("".join(a.itertext())) for a in paragraph.iter("a"))
+        total += max(own, 0)
+    return total
+
+
+def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
+    """Remove boilerplate elements in place; return the rule names applied (one per element).
+
+    Removal stops short of taking more than ``max_share`` of the page's paragraph text, and never
+    takes the h1 with it: class names such as "paywall" or "article-with-related" sometimes sit
+    on the article itself. Subtrees of removed elements are not visited again.
+    """
+    body = tree.find(".//body")
+    if body is None:
+        return []
+    budget = max(_paragraph_text(body), 1) * max_share
+    spent = 0
+    removed: list[str] = []
+    stack = list(reversed(body))
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str):
+            continue
+        rule = "link-list" if is_link_list(element) else boilerplate_rule(element)
+        cost = _paragraph_text(element) if rule else 0
+        if rule and _removable(element, cost, budget - spent):
+            spent += cost
+            _drop(element)
+            removed.append(rule)
+        else:
+            stack.extend(reversed(element))
+    return removed
+
+
+def _removable(element: HtmlElement, cost: int, budget_left: float) -> bool:
+    """Within the paragraph budget and not holding the headline."""
+    return cost <= budget_left and element.find(".//h1") is None
+
+
+def _drop(element: HtmlElement) -> None:
+    """Remove an element but keep its tail text (which belongs to the parent)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lead paragraph and bodies hidden in structured data
+# ---------------------------------------------------------------------------------------------
+
+_LEAD_MARK = re.compile(
+    r"(?<![a-z])(?:lead|lede|intro|standfirst|summary|sub-?title|subline|sub-?headline|dek|deck|excerpt|"
+    r"abstract|description|kurztext|vorspann|entradilla|sumario|chapo|chapeau|sottotitolo|ingress|"
+    r"teaser-?text|article-?teaser|header-?teaser|synopsis)"
+)
+_LEAD_TAGS = ("p", "h2", "div", "span", "strong")
+
+
+def _near(element: HtmlElement, anchor: HtmlElement, levels: int = 3) -> bool:
+    """Whether element lies inside one of anchor's closest ``levels`` ancestors (the article header)."""
+    ancestor = anchor
+    for _ in range(levels):
+        parent = ancestor.getparent()
+        if parent is None:
+            break
+        ancestor = parent
+    return any(a is ancestor for a in element.iterancestors())
+
+
+def find_lead(tree: HtmlElement, description: str | None) -> str | None:
+    """The visible lead/standfirst: an element repeating the meta description, else an element
+    right after the h1, in its header, marked as lead/intro/summary. Read before pruning (leads
+    are often classed as "teaser")."""
+    body = tree.find(".//body")
+    if body is None:
+        return None
+    want = squash(description or "")[:60]
+    marked: str | None = None
+    h1: HtmlElement | None = None
+    since_h1 = 0
+    for count, element in enumerate(body.iter("h1", *_LEAD_TAGS)):
+        if count > 4000:
+            break
+        if element.tag == "h1":
+            h1 = h1 if h1 is not None else element
+            continue
+        if element.tag in ("div", "span") and not (element.text and element.text.strip()):
+            continue
+        since_h1 += h1 is not None
+        text = ""
+        if (
+            h1 is not None
+            and marked is None
+            and since_h1 <= 12
+            and "lead-marked" not in disabled
+            and (element.get("itemprop") == "description" or _LEAD_MARK.search(marker(element)))
+            and _near(element, h1)
+        ):
+            text = clean_text(" ".join(element.itertext()))
+            if 40 <= len(text) <= 1200:
+                marked = text
+        if len(want) >= 30:
+            text = text or clean_text(" ".join(element.itertext()))
+            if squash(text)[:60] == want or (len(want) >= 60 and want in squash(text)[:200]):
+                return text if len(text) <= 1500 else None
+    return marked
+
+
+def add_lead(text: str, lead: str | None) -> str:
+    """Prepend the lead when the extracted text does not already contain it."""
+    if not lead or "lead" in disabled:
+        return text
+    key = squash(lead)[:80]
+    if not key or key in squash(text[: len(lead) * 3 + 2000]):
+        return text
+    return f"{lead}\n{text}" if text else lead
+
+
+def embedded_body(structured_body: str | None, tree: HtmlElement) -> str | None:
+    """Article text that only exists in structured data (JSON-LD articleBody, or HTML inside a
+    JSON state blob of a script-rendered page), for pages where the visible DOM has no body."""
+    if "embedded" in disabled:
+        return None
+    if structured_body and len(structured_body) >= SHORT_TEXT:
+        return clean_text_block(structured_body)
+    return _html_in_scripts(tree)
+
+
+_JSON_HTML = re.compile(r'"(?:[A-Za-z]*(?:[Hh]tml|[Bb]ody|[Cc]ontent))"\s*:\s*"((?:[^"\\]|\\.){400,})"')
+
+
+def _html_in_scripts(tree: HtmlElement) -> str | None:
+    import json
+
+    from lxml import html as lxml_html
+
+    best = ""
+    for script in tree.iter("script"):
+        source = script.text or ""
+        if len(source) < 400 or ("\\u003cp" not in source and "<p" not in source):
+            continue
+        for match in _JSON_HTML.finditer(source):
+            try:
+                value = json.loads(f'"{match.group(1)}"')
+            except ValueError:
+                continue
+            if value.count("<p") >= 2 and len(value) > len(best):
+                best = value
+    if not best:
+        return None
+    fragment = lxml_html.fragment_fromstring(best, create_parent="div")
+    for element in fragment.xpath(".//*[contains(@class,'caption') or self::figcaption or self::script]"):
+        _drop(element)
+    paragraphs = [clean_text(" ".join(p.itertext())) for p in fragment.iter("p", "h2", "h3", "li")]
+    text = "\n".join(p for p in paragraphs if p)
+    return text or None
+
+
+def clean_text_block(value: str) -> str:
+    """Paragraphs of a plain-text body, whitespace normalised."""
+    lines = [clean_text(line) for line in value.replace("\r", "\n").split("\n")]
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,153 @@
+"""Entry point of page extraction: decoded HTML + crawl hints -> clean text and metadata.
+
+The page is parsed once; the tree feeds our metadata readers and then, after generic boilerplate
+pruning, trafilatura's body extractor (given the tree, not the string, so nothing is parsed twice).
+Our own line cleaning runs last. Each step is a small function so a per-site profile can later be
+applied as one more step (see the ``profile`` argument).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+from w3lib.encoding import html_to_unicode
+
+from extraction import clean, dates, lines, metadata, pagetype
+from extraction.model import Extraction, ExtractionError, PageHints
+from extraction.structured import Structured, as_text, read_structured
+
+LOGGER = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "1.0.0"
+
+MAX_HTML_CHARS = 20_000_000  # trafilatura's own input limit
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1a]")
+
+
+def decode_html(body: bytes, declared_encoding: str | None = None) -> str:
+    """Bytes to text: a BOM wins, then valid UTF-8 (pages often declare a legacy charset but are
+    UTF-8), then the HTTP/meta charset via w3lib. Undecodable bytes become U+FFFD, never an error."""
+    if not body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    header = f"text/html; charset={declared_encoding}" if declared_encoding else None
+    try:
+        return html_to_unicode(header, body)[1]
+    except (LookupError, ValueError):  # unknown declared charset name
+        return body.decode("utf-8", errors="replace")
+
+
+def parse_html(html: str) -> HtmlElement:
+    """Parse once, refusing input that is empty, binary or not HTML at all."""
+    if not html or not html.strip():
+        raise ExtractionError("empty-body")
+    if len(html) > MAX_HTML_CHARS:
+        raise ExtractionError("too-large", f"{len(html)} characters")
+    sample = html[:4096]
+    if len(_BINARY.findall(sample)) > 8 or sample.count("\ufffd") > 200:
+        raise ExtractionError("not-html", "binary content")
+    if "<" not in sample and "<" not in html[:65536]:
+        raise ExtractionError("not-html", "no markup")
+    try:
+        tree = load_html(html)
+    except Exception as exc:  # lxml raises several types on hostile input
+        raise ExtractionError("unparseable", f"{type(exc).__name__}: {exc}") from exc
+    if tree is None or (tree.find(".//body") is None and len(tree) == 0):
+        raise ExtractionError("unparseable", "no document tree")
+    return tree
+
+
+def run_trafilatura(tree: HtmlElement, url: str) -> str:
+    """Body text from trafilatura on our (pruned) tree; comments are not article text."""
+    try:
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=False,
+        )
+    except RecursionError:
+        raise ExtractionError("unparseable", "document nested too deeply") from None
+    if document is None:
+        return ""
+    text: str = getattr(document, "text", None) or ""
+    return text
+
+
+def _metadata(tree: HtmlElement, structured: Structured, hints: PageHints) -> dict[str, Any]:
+    names = metadata.site_names(structured, hints.url)
+    claimed = metadata.declared_canonical(tree, structured, hints.url)
+    candidates = metadata.title_candidates(tree, structured)
+    return {
+        "title": metadata.choose_title(candidates, names),
+        "title_variants": metadata.title_variants(candidates, names),
+        "authors": metadata.choose_authors(tree, structured, names),
+        "language": metadata.choose_language(tree, structured),
+        "description": metadata.choose_description(structured),
+        "declared_canonical": claimed,
+        "canonical_url": metadata.choose_canonical(claimed, hints.url, hints.allowed_domains),
+    }
+
+
+def extract_page(html: str, hints: PageHints, profile: Any = None) -> Extraction:
+    """Clean text and metadata of one page; ExtractionError for pages that cannot be cleaned.
+
+    ``profile`` is reserved for per-site boilerplate learned across pages (not implemented yet).
+    """
+    del profile  # a later step: per-site pruning/line rules applied after the generic ones
+    tree = parse_html(html)
+    try:
+        return _extract(tree, hints)
+    except ExtractionError:
+        raise
+    except RecursionError:
+        raise ExtractionError("unparseable", "document nested too deeply") from None
+    except Exception as exc:  # a bug or library failure on odd input must not kill the crawl
+        LOGGER.exception("extraction failed for %s", hints.url)
+        raise ExtractionError("extractor-error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _extract(tree: HtmlElement, hints: PageHints) -> Extraction:
+    structured = read_structured(tree)
+    meta = _metadata(tree, structured, hints)
+    rejected: set[str] = set()  # declared days later than the crawl, refused as guesses too
+    published = dates.find_declared(tree, structured, hints.crawled_at, rejected)
+    modified = dates.find_modified(tree, structured, hints.crawled_at)
+
+    signals = pagetype.read_signals(tree, structured, hints.url)
+    lead = clean.find_lead(tree, meta["description"])
+
+    clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree
+    if published.date is None:
+        published = dates.find_guessed(
+            tree, hints.url, hints.crawled_at, hints.feed_date, hints.sitemap_date, rejected
+        )
+
+    text = run_trafilatura(tree, hints.url)
+    if len(text) < clean.SHORT_TEXT:
+        text = clean.embedded_body(as_text((structured.article or {}).get("articleBody")), tree) or text
+    text = lines.clean_lines(text, meta["title"], meta["authors"], meta.pop("title_variants"))
+    text = clean.add_lead(text, lead)
+    if not text.strip():
+        raise ExtractionError("no-text", "no article text found")
+
+    kind = pagetype.classify(signals, text)
+    return Extraction(
+        url=hints.url,
+        published=published,
+        modified=modified,
+        text=text,
+        page_type=kind.page_type,
+        is_article=kind.is_article,
+        paywalled=kind.paywalled,
+        reasons=kind.reasons,
+        **meta,
+    )

@@ -1,0 +1,224 @@
+"""Line rules applied to the text trafilatura extracted (one paragraph per line).
+
+Each rule removes one kind of boilerplate that survives DOM pruning: duplicated headlines,
+teaser headings and their items, prompts, credits, datelines, bylines, author bios. Rules are
+named in ``LINE_RULES`` so their effect can be measured one by one (``clean.disabled``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from extraction.clean import disabled
+from extraction.metadata import squash
+from extraction.phrases import (
+    BYLINE_LINE,
+    CAPTION_LINE,
+    CJK,
+    CREDIT,
+    CREDIT_INLINE,
+    DATE_ONLY_LINE,
+    DATELINE,
+    END_CREDIT,
+    EXACT_JUNK,
+    HEADING_LINE,
+    LEGAL,
+    PLACEHOLDER,
+    PROMPTS,
+    READING_TIME,
+    SOURCES,
+    TEASER_LINE,
+    TOP_BYLINE,
+    TWEET,
+)
+
+
+def word_count(line: str) -> int:
+    """Words, counting two CJK characters as one word (those scripts do not separate words)."""
+    cjk = len(CJK.findall(line))
+    return len(line.split()) + cjk // 2 if cjk else len(line.split())
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-•*]|\d+\.)\s+")
+_SENTENCE_END = re.compile(r"[.!?…:;»“\"')]\s*$")
+
+LineRule = Callable[[list[str], "LineContext"], list[str]]
+
+
+class LineContext:
+    """What line rules may use besides the lines: the headline and the authors."""
+
+    def __init__(self, title: str | None, authors: Iterable[str], title_variants: Iterable[str] = ()) -> None:
+        self.title_key = squash(title or "")
+        self.title_keys = {k for k in (squash(t) for t in [title or "", *title_variants]) if len(k) >= 8}
+        self.authors = [a for a in authors if a]
+        self.author_keys = {squash(a) for a in self.authors if squash(a)}
+        self.first_names = {a.split()[0] for a in self.authors if len(a.split()) >= 2}
+
+
+def _drop_matching(pattern: re.Pattern[str], max_words: int | None = None) -> LineRule:
+    def rule(lines: list[str], ctx: LineContext) -> list[str]:
+        return [
+            line
+            for line in lines
+            if not (pattern.search(line) and (max_words is None or word_count(line) <= max_words))
+        ]
+
+    return rule
+
+
+def _placeholders(lines: list[str], ctx: LineContext) -> list[str]:
+    out = []
+    for line in lines:
+        stripped = PLACEHOLDER.sub("", line).strip()
+        if stripped:
+            out.append(stripped if stripped != line.strip() else line)
+    return out
+
+
+def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
+    """The headline (or its og:title/h1 variant, with or without kicker) repeated at the top."""
+    if not ctx.title_keys:
+        return lines
+    out = list(lines)
+    for index, line in enumerate(lines[:5]):
+        key = squash(line)
+        if key and any(key == t or (t in key and len(key) <= len(t) + 60) for t in ctx.title_keys):
+            out[index] = ""
+    return [line for line in out if line]
+
+
+def _teaser_blocks(lines: list[str], ctx: LineContext) -> list[str]:
+    """A teaser heading ("Read more", "Lesen Sie auch" ...) and the list/short items under it."""
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if HEADING_LINE.match(line):
+            skipping = True
+            continue
+        if skipping and (
+            _LIST_ITEM.match(line) or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
+        ):
+            continue
+        skipping = False
+        out.append(line)
+    return out
+
+
+def _teaser_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    return [line for line in lines if not TEASER_LINE.match(line)]
+
+
+def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    """Bylines at the top, and author bios (a paragraph starting with an author's name) at the end."""
+    if not ctx.author_keys:
+        return lines
+    out = list(lines)
+    for index, line in enumerate(lines):
+        key = squash(BYLINE_LINE.sub("", line) if BYLINE_LINE.match(line) else line)
+        if key in ctx.author_keys or (
+            index < 4 and BYLINE_LINE.match(line) and any(a in key for a in ctx.author_keys)
+        ):
+            out[index] = ""
+    tail_start = max(len(out) - 3, int(len(out) * 0.7))
+    for index in range(tail_start, len(out)):
+        line = out[index]
+        if line and word_count(line) >= 8 and _is_bio(line, ctx):
+            return [x for x in out[:index] if x]
+    return [line for line in out if line]
+
+
+def _is_bio(line: str, ctx: LineContext) -> bool:
+    """A closing paragraph about the author: starts with their name, or names them in a
+    sentence about their job ("Korrespondent X ist ...", "A veteran journalist, Lance has ...")."""
+    if "bio" in disabled:
+        return False
+    if any(line.startswith(author + " ") for author in ctx.authors):
+        return True
+    head = " ".join(line.split()[:12])
+    return any(author in head for author in ctx.authors) or any(
+        re.search(rf"\b{re.escape(first)} (?:has|is|was|ist|war|es|est|è)\b", head)
+        for first in ctx.first_names
+    )
+
+
+def _nav_runs(lines: list[str], ctx: LineContext) -> list[str]:
+    """Runs of five or more one-to-four-word list items (city menus, section lists)."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) < 5:
+            out.extend(run)
+        run.clear()
+
+    for line in lines:
+        if _LIST_ITEM.match(line) and word_count(line) <= 5 and not _SENTENCE_END.search(line):
+            run.append(line)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return out
+
+
+def _top_bylines(lines: list[str], ctx: LineContext) -> list[str]:
+    """ "By X", "Von X, Frankfurt": a short byline among the first lines."""
+    return [
+        line
+        for index, line in enumerate(lines)
+        if not (
+            index < 6 and TOP_BYLINE.match(line) and word_count(line) <= 8 and not _SENTENCE_END.search(line)
+        )
+    ]
+
+
+def _top_label(lines: list[str], ctx: LineContext) -> list[str]:
+    """A section label or kicker as the first line ("World", "Politics")."""
+    if len(lines) > 2 and word_count(lines[0]) <= 3 and not _SENTENCE_END.search(lines[0]):
+        return lines[1:]
+    return lines
+
+
+def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
+    """A closing newsroom credit such as "MDR (ab)" or "ORF (red)"."""
+    while lines and END_CREDIT.match(lines[-1]):
+        lines = lines[:-1]
+    return lines
+
+
+LINE_RULES: dict[str, LineRule] = {
+    "placeholder": _placeholders,
+    "duplicate-title": _duplicate_title,
+    "teaser-block": _teaser_blocks,
+    "teaser-line": _teaser_lines,
+    "prompt": _drop_matching(PROMPTS, max_words=30),
+    "exact-junk": _drop_matching(EXACT_JUNK),
+    "credit": _drop_matching(CREDIT, max_words=20),
+    "credit-inline": _drop_matching(CREDIT_INLINE, max_words=14),
+    "reading-time": _drop_matching(READING_TIME),
+    "sources": _drop_matching(SOURCES),
+    "legal": _drop_matching(LEGAL, max_words=25),
+    "dateline": _drop_matching(DATELINE, max_words=10),
+    "date-only": _drop_matching(DATE_ONLY_LINE),
+    "author": _author_lines,
+    "nav-run": _nav_runs,
+    "top-byline": _top_bylines,
+    "top-label": _top_label,
+    "end-credit": _end_credit,
+    "tweet": _drop_matching(TWEET),
+    "caption-line": _drop_matching(CAPTION_LINE, max_words=60),
+}
+
+
+def clean_lines(
+    text: str, title: str | None = None, authors: Iterable[str] = (), title_variants: Iterable[str] = ()
+) -> str:
+    """Apply the enabled line rules to extracted text (one paragraph per line)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    ctx = LineContext(title, list(authors), title_variants)
+    for name, rule in LINE_RULES.items():
+        if name not in disabled:
+            lines = rule(lines, ctx)
+    return "\n".join(lines)

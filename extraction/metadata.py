@@ -1,0 +1,453 @@
+"""Title, authors, language, description and canonical URL of a page.
+
+Every field is chosen from what the page declares in several places (JSON-LD, Open Graph, visible
+markup); agreement between independent places is the signal, never a rule for a named publisher.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from extraction.structured import Structured, as_text, types_of
+
+# --- shared text helpers ------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def clean_text(value: str | None) -> str:
+    """Unescaped, single-spaced text without soft hyphens or zero-width characters."""
+    if not value:
+        return ""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", html.unescape(value))).strip()
+
+
+def squash(value: str) -> str:
+    """Lowercased letters and digits only: for comparing names written differently."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value).casefold() if ch.isalnum())
+
+
+# --- site names -------------------------------------------------------------------------------
+
+_GENERIC_HOST_LABELS = frozenset(
+    {"www", "m", "amp", "mobile", "news", "online", "edition", "com", "org", "net", "co", "de", "uk"}
+)
+
+
+def host_labels(url: str) -> set[str]:
+    """Distinctive labels of a host name ("dailymail" from www.dailymail.co.uk)."""
+    host = (urlsplit(url).hostname or "").lower()
+    parts = host.split(".")[:-1]  # drop the top-level domain
+    return {squash(p) for p in parts if len(p) >= 3 and p not in _GENERIC_HOST_LABELS}
+
+
+def site_names(structured: Structured, url: str) -> set[str]:
+    """Squashed names the site calls itself (og:site_name, publisher, WebSite node, host)."""
+    names = [
+        structured.first_meta("og:site_name"),
+        structured.first_meta("application-name"),
+        structured.first_meta("apple-mobile-web-app-title"),
+        (structured.first_meta("twitter:site") or "").lstrip("@"),
+    ]
+    for node in structured.nodes:
+        if types_of(node) & {"website", "organization", "newsmediaorganization"}:
+            names.append(as_text(node.get("name")))
+        publisher = node.get("publisher")
+        if isinstance(publisher, dict):
+            names.append(as_text(publisher.get("name")))
+    found = {squash(n) for n in names if n}
+    return {n for n in found if len(n) >= 2} | host_labels(url)
+
+
+# --- title --------------------------------------------------------------------------------------
+
+_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«/~]\s+|\s*[|｜ㅣ]\s*|\s+::\s+|\s*--\s*|\s*[:：]\s*(?=[^:：]+$)")
+_SEP_CHARS = "|-–—:·•»«/~｜ㅣ "
+
+
+def _is_site_segment(segment: str, names: set[str]) -> bool:
+    squashed = squash(segment)
+    if not squashed or len(segment.split()) > 6:
+        return False
+    if re.search(r"\b[\w-]+\.(?:[a-z]{2,6})\b", segment.lower()) or re.fullmatch(r"[\d\s./-]+", segment):
+        return True
+    return any(n in squashed or (len(squashed) >= 4 and squashed in n) for n in names)
+
+
+def strip_site_name(title: str, names: set[str]) -> str:
+    """Remove site-name segments at either end ("X | Site", "Site: X", "X - Section - Site")."""
+    for _ in range(3):
+        parts = _SEPARATOR.split(title)
+        if len(parts) < 2:
+            break
+        if _is_site_segment(parts[-1], names):
+            title = title[: title.rfind(parts[-1])].rstrip(_SEP_CHARS)
+            # "Headline | Section | Site": a short section label before the site name goes too
+            section = re.match(r"^(.*\S)\s*\|\s*([^|]{1,30})$", title)
+            if section and len(section[2].split()) <= 3:
+                title = section[1]
+        elif _is_site_segment(parts[0], names):
+            title = title[len(parts[0]) :].lstrip(_SEP_CHARS)
+        else:
+            break
+    return title.strip()
+
+
+def _shared_suffixes(candidates: list[str], names: set[str]) -> set[str]:
+    """Site-name tails that one candidate has and another lacks ("X-Politics|Site" vs "X"), even
+    when the separator has no spaces around it."""
+    tails = set()
+    for short in candidates:
+        for long in candidates:
+            if len(long) > len(short) + 1 and long.startswith(short):
+                tail = long[len(short) :]
+                last = re.split(f"[{re.escape(_SEP_CHARS)}]+", tail.strip(_SEP_CHARS))[-1]
+                if tail[0] not in _SEP_CHARS or len(tail.split()) > 6:
+                    continue
+                # a site name, or a short label after a pipe ("X | Sport"): pipes rarely occur in headlines
+                if _is_site_segment(last, names) or re.match(r"^\s*\|\s*\w+(?:\s\w+)?\s*$", tail):
+                    tails.add(tail)
+    return tails
+
+
+def _h1_candidates(tree: HtmlElement) -> list[tuple[str, float]]:
+    """Visible h1 texts with weights: the first h1 counts fully; its child blocks (a kicker and a
+    headline in one h1) and later h1s count a little, enough to break ties."""
+    found: list[tuple[str, float]] = []
+    for h1 in tree.iter("h1"):
+        text = clean_text(h1.text_content())
+        if not text or len(text) > 300:
+            continue
+        found.append((text, 1.0 if not found else 0.3))
+        for child in h1:
+            part = clean_text(child.text_content())
+            if part and part != text and len(part.split()) >= 3:
+                found.append((part, 0.3))
+    return found
+
+
+def title_candidates(tree: HtmlElement, structured: Structured) -> list[tuple[str, float]]:
+    """Headline candidates with the weight of their source.
+
+    The JSON-LD headline is written for the article itself and wins unless og:title and the
+    visible h1 agree on something else; twitter:title and <title> are mostly copies of og:title
+    (not independent evidence) and only count when nothing else exists (weight 0).
+    """
+    article = structured.article or {}
+    title_el = tree.find(".//title")
+    return [
+        (clean_text(as_text(article.get("headline"))), 2.0),
+        (clean_text(structured.first_meta("og:title")), 1.0),
+        *_h1_candidates(tree),
+        (clean_text(as_text(article.get("name"))), 0.2),
+        (clean_text(structured.first_meta("twitter:title")), 0.0),
+        (clean_text(title_el.text_content() if title_el is not None else ""), 0.0),
+    ]
+
+
+def title_variants(candidates: list[tuple[str, float]], names: set[str]) -> list[str]:
+    """Every headline form the page shows (og:title, h1 with kicker ...), site names stripped:
+    any of them repeated at the top of the body text is a duplicated headline."""
+    out: list[str] = []
+    for value, _ in candidates:
+        if value:
+            out.extend({value, strip_site_name(value, names)})
+    return out
+
+
+def choose_title(candidates: list[tuple[str, float]], names: set[str]) -> str | None:
+    """The headline with the most weighted support, site names stripped; first one on ties."""
+    tails = _shared_suffixes([c for c, _ in candidates if c], names)
+    scores: dict[str, float] = {}
+    first_seen: dict[str, str] = {}
+    for value, weight in candidates:
+        for tail in tails:
+            if value.endswith(tail) and len(value) > len(tail):
+                value = value[: -len(tail)]
+        value = strip_site_name(value, names)
+        key = squash(value)
+        if not key or key in names:
+            continue
+        scores[key] = scores.get(key, 0.0) + weight
+        first_seen.setdefault(key, value)
+    if not scores:
+        return None
+    return first_seen[max(scores, key=lambda k: scores[k])]
+
+
+# --- authors ------------------------------------------------------------------------------------
+
+_BY_PREFIX = re.compile(
+    r"^\s*(?:(?:by|von|por|par|di|da|door|av|af|przez|от|автор|written by|text|texte|"
+    r"reporting by|an article by|un articolo di|ein (?:beitrag|artikel) von|eine analyse von)\s+|"
+    r"(?:autor(?:in)?|author|authors|text|texte|reporter|von|by|redaktion|verfasser)\s*:\s*)",
+    re.I,
+)
+_SPLIT_NAMES = re.compile(r"\s*(?:;|\||/|&|\band\b|\bund\b|\by\b|\bet\b|\bog\b|\boch\b|\bsowie\b)\s*")
+_PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+_URLS = re.compile(r"\S*(?:https?://|www\.)\S*")
+_JOB_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|特派員|編集委員|論説委員)(?:\s.*)?$")
+_NOT_A_NAME = re.compile(
+    r"@|\d|\.(?:com|de|net|org|at|ch|co|uk|fr|es|it)\b|getty|image|photo|foto|facebook|twitter|"
+    r"instagram|e-?mail|updated|aktualisiert|published|veröffentlicht|^(?:quelle|source|fuente)\b",
+    re.I,
+)
+_FUNCTION_WORDS = frozenset({"von", "by", "and", "und", "der", "die", "the", "red", "mit", "with", "de"})
+_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def clean_author(value: str) -> str | None:
+    """One author name without "By", parentheses, job titles or clutter; None if it is no name."""
+    name = _BY_PREFIX.sub("", clean_text(value))
+    name = _PARENS.sub("", name)
+    name = _JOB_SUFFIX.sub("", name)
+    name = name.strip(" ,;:-–—|·")
+    if not name or _NOT_A_NAME.search(name) or len(name) > 60 or len(name.split()) > 6:
+        return None
+    if not any(ch.isalpha() for ch in name) or name.casefold() in _FUNCTION_WORDS:
+        return None
+    return name
+
+
+_JOB_WORDS = re.compile(
+    r"(?:correspondent|editor|reporter|writer|journalist|columnist|contributor|staff|chief|senior|producer|"
+    r"analyst|professor|director|redakteur|korrespondent|autor|redaktion|ressort|leiter|corresponsal|"
+    r"redactor|periodista|journaliste|rédact|envoyé|giornalista|inviat|redattor|jornalista|redakt|"
+    r"medewerker|verslaggever|fotograf|photographer|intern|university|universität|universidad)",
+    re.I,
+)
+
+
+def _looks_like_name_part(part: str) -> bool:
+    """After a comma: another person ("A, B C") rather than a job title or a place ("A, Reporter")."""
+    words = part.split()
+    if _JOB_WORDS.search(part):
+        return False
+    if _NO_SPACE_SCRIPT.search(part):
+        return True
+    return 2 <= len(words) <= 4 and all(w[0].isupper() for w in words if len(w) > 3)
+
+
+def split_authors(value: str, commas: bool = True) -> list[str]:
+    """Names from "By A and B", "A und B", "A, B"; text after a comma that is no name is dropped
+    (job titles, places); with ``commas=False`` everything after the first comma is dropped."""
+    value = _URLS.sub(" ", _PARENS.sub("", clean_text(value)))
+    value = _BY_PREFIX.sub("", value)
+    names: list[str] = []
+    for chunk in _SPLIT_NAMES.split(value):
+        pieces = [p.strip() for p in chunk.split(",") if p.strip()]
+        if not pieces:
+            continue
+        kept = [pieces[0]]
+        if commas:
+            kept += [p for p in pieces[1:] if _looks_like_name_part(p)]
+        for piece in kept:
+            name = clean_author(piece)
+            if name:
+                names.append(name)
+    return names
+
+
+def dedupe(names: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        key = squash(name)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+def _node_by_id(structured: Structured, ref: str) -> dict[str, Any] | None:
+    return next((n for n in structured.nodes if n.get("@id") == ref), None)
+
+
+def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
+    """(name, is_organisation) of the main article node's authors, references resolved."""
+    article = structured.article
+    if not article:
+        return []
+    value = article.get("author") or article.get("creator")
+    entries = value if isinstance(value, list) else [value]
+    found: list[tuple[str, bool]] = []
+    for entry in entries:
+        if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("@id"), str):
+            entry = _node_by_id(structured, entry["@id"]) or entry
+        if isinstance(entry, str):
+            found.extend((n, False) for n in split_authors(entry))
+        elif isinstance(entry, dict):
+            name = as_text(entry.get("name"))
+            if not name and (entry.get("givenName") or entry.get("familyName")):
+                name = f"{as_text(entry.get('givenName')) or ''} {as_text(entry.get('familyName')) or ''}"
+            if name:
+                is_org = bool(types_of(entry) & {"organization", "newsmediaorganization"})
+                found.extend((n, is_org) for n in split_authors(name, commas=False))
+    return found
+
+
+_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
+
+
+def meta_authors(structured: Structured) -> list[tuple[str, bool]]:
+    """Author names from meta tags (URLs, handles and e-mail addresses are ignored)."""
+    for key in _AUTHOR_META:
+        names: list[str] = []
+        for value in structured.meta.get(key, []):
+            if value.strip().startswith(("http", "@")):
+                continue
+            names.extend(split_authors(value))
+        if names:
+            return [(n, False) for n in names]
+    return []
+
+
+_BYLINE_XPATH = (
+    "//*[@rel='author'] | //*[@itemprop='author'] | "
+    "//*[contains(@class,'author') or contains(@class,'byline') or contains(@class,'Author') "
+    "or contains(@class,'Byline')]"
+)
+_BYLINE_SKIP = re.compile(
+    r"bio|avatar|image|img|photo|social|follow|more|related|teaser|comment|date|time", re.I
+)
+
+
+def byline_authors(tree: HtmlElement) -> list[tuple[str, bool]]:
+    """Names from visible byline elements (rel=author, itemprop=author, class*=author/byline)."""
+    names: list[str] = []
+    for element in tree.xpath(_BYLINE_XPATH)[:12]:
+        if _BYLINE_SKIP.search(element.get("class") or ""):
+            continue
+        text = clean_text(" ".join(element.itertext()))
+        if not text or len(text) > 80:
+            continue
+        names.extend(split_authors(text))
+        if len(names) >= 4:
+            break
+    return [(n, False) for n in names]
+
+
+def is_site_credit(name: str, names: set[str]) -> bool:
+    """The site's own name used as a byline (a newsroom credit rather than a person)."""
+    key = squash(name)
+    return any(key == n or (len(n) >= 4 and n in key) for n in names)
+
+
+def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | None = None) -> list[str]:
+    """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within it, the site's
+    own name is dropped when persons are named too; other organisations (agencies) are kept."""
+    names = names or set()
+    for source in (
+        lambda: jsonld_authors(structured),
+        lambda: meta_authors(structured),
+        lambda: byline_authors(tree),
+    ):
+        found = dedupe(n for n, _ in source())
+        if found:
+            persons = [n for n in found if not is_site_credit(n, names)]
+            return persons or found
+    return []
+
+
+# --- language, description, canonical -------------------------------------------------------------
+
+_LANG = re.compile(r"^[a-z]{2,3}(?:[-_][a-z0-9]{2,8})?$", re.I)
+
+
+def normalise_language(value: str | None) -> str | None:
+    """A BCP 47-ish tag reduced to its primary language ("de-CH" -> "de"), or None."""
+    if not value:
+        return None
+    value = value.strip().split(",")[0].strip()
+    if not _LANG.match(value):
+        return None
+    return value.replace("_", "-").split("-")[0].lower()
+
+
+def choose_language(tree: HtmlElement, structured: Structured) -> str | None:
+    """<html lang>, og:locale, content-language, JSON-LD inLanguage, in that order."""
+    article = structured.article or {}
+    for value in (
+        tree.get("lang") or tree.get("xml:lang"),
+        structured.first_meta("og:locale"),
+        structured.first_meta("content-language", "language", "dc.language"),
+        as_text(article.get("inLanguage")),
+    ):
+        lang = normalise_language(value)
+        if lang:
+            return lang
+    return None
+
+
+def choose_description(structured: Structured) -> str | None:
+    article = structured.article or {}
+    value = structured.first_meta("og:description", "description", "twitter:description") or as_text(
+        article.get("description")
+    )
+    return clean_text(value) or None
+
+
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|dclid|gclsrc|msclkid|mc_cid|mc_eid|yclid|igshid|_ga|_gl|"
+    r"ref|ref_src|cmp|cmpid|maca|ito|at_\w+|wt_\w+|ns_\w+|ocid|sr_share|share|smid|xtor|spm|"
+    r"mbid|rss|feed|from|source|src|guccounter|__twitter_impression|s_cid|icid)$",
+    re.I,
+)
+
+
+def normalise_url(url: str) -> str:
+    """The URL without tracking parameters or fragment, normalised by courlan."""
+    from courlan import normalize_url
+    from w3lib.url import url_query_cleaner
+
+    try:
+        cleaned = url_query_cleaner(url, parameterlist=(), remove=True, unique=True, keep_fragments=False)
+        query = urlsplit(cleaned).query
+        if query:
+            kept = [p for p in query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0])]
+            cleaned = cleaned.split("?", 1)[0] + ("?" + "&".join(kept) if kept else "")
+        normalised: str = normalize_url(cleaned, strict=False)
+        return normalised
+    except (ValueError, TypeError):
+        return url
+
+
+def host_allowed(host: str, fetched_host: str, allowed_domains: Iterable[str]) -> bool:
+    """Same host as fetched, or an allowed domain or one of its subdomains."""
+    host = host.lower().removeprefix("www.")
+    if host == fetched_host.lower().removeprefix("www."):
+        return True
+    for domain in allowed_domains:
+        domain = domain.lower().lstrip(".").removeprefix("www.")
+        if host == domain or host.endswith("." + domain):
+            return True
+    return False
+
+
+def declared_canonical(tree: HtmlElement, structured: Structured, url: str) -> str | None:
+    """What the page claims as its canonical address (<link rel=canonical>, else og:url), absolute."""
+    for link in tree.iterfind(".//link[@rel]"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            return urljoin(url, link.get("href", "").strip())
+    og_url = structured.first_meta("og:url")
+    return urljoin(url, og_url) if og_url else None
+
+
+def choose_canonical(claimed: str | None, url: str, allowed_domains: Iterable[str]) -> str:
+    """The page's claim when it stays on the fetched host or an allowed domain, else the fetched URL."""
+    fetched_host = urlsplit(url).hostname or ""
+    if claimed:
+        parts = urlsplit(claimed)
+        if parts.scheme in ("http", "https") and host_allowed(
+            parts.hostname or "", fetched_host, allowed_domains
+        ):
+            return normalise_url(claimed)
+    return normalise_url(url)

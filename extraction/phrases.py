@@ -1,0 +1,307 @@
+"""Multilingual phrase patterns of boilerplate lines (data for ``extraction.lines``).
+
+Phrases cover the dataset's languages (German, English, Spanish, Japanese first; French, Italian,
+Portuguese, Dutch, Scandinavian, Polish, Czech, Russian, Turkish, Korean, Chinese, isiZulu where
+cheap). They describe kinds of boilerplate (teaser headings, prompts, credits), never a site.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def phrases(*items: str) -> str:
+    return "|".join(items)
+
+
+# Headings of teaser blocks ("Read more", "Also read" ...), in the dataset's languages.
+TEASER_HEADINGS = phrases(
+    r"read (?:more|next|also)(?: on this topic)?",
+    r"also read",
+    r"more (?:from|on|about|stories|news|in)\b.{0,40}",
+    r"related(?: (?:articles?|stories|content|news|topics|coverage))?",
+    r"recommended(?: for you)?",
+    r"you (?:may|might) (?:also )?(?:like|be interested in)",
+    r"others are reading(?: now)?",
+    r"most (?:read|popular|viewed)",
+    r"trending(?: now)?",
+    r"top stories",
+    r"lesen sie (?:auch|mehr|hier)",
+    r"auch interessant",
+    r"mehr zum thema.{0,40}",
+    r"weitere (?:artikel|nachrichten|themen).{0,30}",
+    r"das könnte sie (?:auch )?interessieren",
+    r"meistgelesen",
+    r"empfehlungen",
+    r"ähnliche",
+    r"lee (?:también|más)",
+    r"leer más",
+    r"te puede interesar",
+    r"más información",
+    r"noticias relacionadas",
+    r"(?:à )?lire aussi",
+    r"sur le même sujet",
+    r"leggi anche",
+    r"potrebbe interessarti",
+    r"leia (?:também|mais)",
+    r"veja também",
+    r"lees (?:ook|meer)",
+    r"les (?:også|mer)",
+    r"läs (?:också|mer)",
+    r"læs (?:også|mere)",
+    r"czytaj (?:także|też|więcej)",
+    r"přečtěte si (?:také|též)",
+    r"читайте также",
+    r"читайте такожі?",
+    r"devamını oku",
+    r"ilgili haberler",
+    r"関連記事",
+    r"関連キーワード",
+    r"おすすめ(?:情報|記事)?",
+    r"あわせて読みたい",
+    r"人気記事",
+    r"많이 본 뉴스",
+    r"관련\s?기사",
+    r"相关新闻",
+    r"funda (?:olunye )?udaba lapha",
+)
+HEADING_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS})\W*$", re.I)
+TEASER_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS}|more)\s*[:|»>›\-–—]+\s*\S|^\s*>{{1,2}}\s*\S", re.I)
+
+PROMPTS = re.compile(
+    phrases(
+        r"sign up",
+        r"subscribe",
+        r"newsletter",
+        r"download (?:the|our) app",
+        r"follow us",
+        r"share this",
+        r"leave (?:a|the first) comment",
+        r"what is your opinion",
+        r"join the (?:conversation|discussion)",
+        r"got story updates",
+        r"submit your",
+        r"click here",
+        r"support (?:our|independent) journalism",
+        r"become a (?:member|subscriber)",
+        r"already a subscriber",
+        r"log ?in to",
+        r"sign in to",
+        r"display name",
+        r"please log ?out",
+        r"enable javascript",
+        r"your privacy settings",
+        r"abonnieren",
+        r"jetzt testen",
+        r"kostenlos testen",
+        r"folgen sie uns",
+        r"hier geht es zur",
+        r"news-?app",
+        r"whatsapp-kanal",
+        r"privatsphäre-einstellungen",
+        r"externer inhalt",
+        r"zur anzeige aktiviere",
+        r"bitte markieren sie",
+        r"fehler gefunden",
+        r"jetzt weiterlesen",
+        r"suscríbete",
+        r"hazte socio",
+        r"síguenos",
+        r"boletín",
+        r"abonnez-vous",
+        r"inscrivez-vous",
+        r"suivez-nous",
+        r"iscriviti",
+        r"abbonati",
+        r"seguici",
+        r"assine",
+        r"inscreva-se",
+        r"siga-nos",
+        r"abonneer",
+        r"nieuwsbrief",
+        r"volg ons",
+        r"nyhetsbrev",
+        r"prenumerera",
+        r"følg oss",
+        r"följ oss",
+        r"会員登録",
+        r"有料会員",
+        r"会員限定",
+        r"ログインして",
+        r"メールマガジン",
+        r"続きを読む",
+        r"e-?mail(?:ing)? us\b",
+        r"get in touch",
+        r"in your inbox",
+        r"create an account",
+        r"continue reading",
+        r"story to tell",
+        r"more stories like this",
+        r"news page",
+        r"google news",
+        r"preferred source",
+        r"reste [\d.,]+ ?% de cet article",
+        r"réservée? aux abonnés",
+        r"tu suscripción",
+        r"einloggen",
+        r"kommentar abgeben",
+        r"ihre meinung (?:ist|interessiert)",
+        r"unterstützen sie uns",
+        r"whatsapp-?kanal",
+        r"zitiervorschlag",
+        r"originalartikel",
+        r"url이 복사",
+        r"무단\s?전재",
+        r"재배포\s?금지",
+        r"完了しました",
+        r"読む$",
+        r"登録すると",
+        r"読み放題",
+        r"電子版",
+        r"購読",
+        r"externer? inhalt",
+        r"redaktioneller inhalt",
+        r"damit einverstanden",
+        r"affiliate",
+        r"provision",
+        r"wie hat ihnen (?:dieser|der) artikel gefallen",
+        r"bewertung:",
+        r"journalismus braucht",
+        r"follow along",
+        r"latest updates below",
+        r"find out more on how",
+        r"maschinelle übersetzung",
+        r"kopieren",
+        r"copy link",
+        r"कॉपी लिंक",
+    ),
+    re.I,
+)
+EXACT_JUNK = re.compile(
+    r"^\W*(?:"
+    + phrases(
+        r"share",
+        r"teilen",
+        r"reporter(?:in)?",
+        r"(?:senior |chief )?correspondent",
+        r"(?:senior )?editor",
+        r"journalist(?:in)?",
+        r"redakteur(?:in)?",
+        r"korrespondent(?:in)?",
+        r"autor(?:in)?",
+        r"author",
+        r"tweet",
+        r"facebook",
+        r"twitter",
+        r"whatsapp",
+        r"e-?mail",
+        r"print",
+        r"drucken",
+        r"copy link",
+        r"link kopieren",
+        r"compartir",
+        r"partager",
+        r"condividi",
+        r"compartilhar",
+        r"delen",
+        r"del",
+        r"dela",
+        r"advertisement",
+        r"anzeige",
+        r"werbung",
+        r"publicidad",
+        r"publicité",
+        r"pubblicità",
+        r"reklame",
+        r"annonse",
+        r"show more",
+        r"load more",
+        r"mehr anzeigen",
+        r"mehr laden",
+        r"ver más",
+        r"voir plus",
+        r"mostra altro",
+        r"avatar",
+        r"article image",
+        r"image",
+        r"photo",
+        r"video",
+        r"audio",
+        r"listen",
+        r"anhören",
+        r"zurück",
+        r"back to top",
+        r"nach oben",
+        r"news feed",
+        r"close",
+        r"schließen",
+        r"menu",
+        r"menü",
+        r"comments?",
+        r"kommentare?",
+        r"comentarios?",
+        r"commentaires?",
+        r"commenti",
+    )
+    + r")\W*$",
+    re.I,
+)
+PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|%%[^%\s]{1,40}%%|\[\[[^\]]{1,60}\]\]")
+CREDIT = re.compile(
+    r"^\W*(?:photos?|fotos?|bild(?:er)?|images?|picture|credits?|photograph|illustration|grafik|"
+    r"quelle|source|fuente|crédits?|crediti|foto ?credit|kuva|zdjęcie|写真|사진)\s*(?:[:©/]|\(c\))",
+    re.I,
+)
+CREDIT_INLINE = re.compile(
+    r"getty ?images|shutterstock|istock|imago|picture alliance|\bvia reuters\b|/ ?(?:afp|ap|dpa|reuters|epa)\b|"
+    r"\((?:image|photo|foto|bild): [^)]*\)|©|\(c\)\s",
+    re.I,
+)
+READING_TIME = re.compile(
+    r"^\W*(?:\d+\s*(?:min(?:ute)?s?\.?|minuten|minutos?|minuti)\s*(?:read|lesezeit|lesedauer|de lectura|"
+    r"de lecture|di lettura|leestijd|lesetid|läsning)?|(?:lesezeit|lesedauer|reading time|read time|"
+    r"tiempo de lectura|temps de lecture|tempo di lettura|leestijd|lesetid|lästid)\s*:?\s*\d+.{0,12})\W*$",
+    re.I,
+)
+SOURCES = re.compile(
+    r"^\W*(?:sources?|quellen?|fuentes?|fonti|fontes|bronn?en?|kilder?|källor|źródła?)\s*:.{0,200}$|"
+    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,80}$|"
+    r"^\W*(?:mit|with)\s+(?:material|agenturmaterial|agenturen|informationen|files from|dpa|afp|reuters|ap|apa|sda)"
+    r"\b.{0,160}$|"
+    r"^\W*\(?(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red|ots)(?:\s*[/,]\s*(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red))*\)?\W*$",
+    re.I,
+)
+LEGAL = re.compile(
+    r"all rights reserved|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés|"
+    r"tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b",
+    re.I,
+)
+DATELINE = re.compile(
+    r"^\W*(?:published|updated|posted|last updated|stand|aktualisiert|veröffentlicht|erschienen|"
+    r"publicado|actualizado|publié|mis à jour|pubblicato|aggiornato|publicerad|publisert|oppdatert|"
+    r"gepubliceerd|bijgewerkt|uppdaterad|publicerad|publisert|opdateret|udgivet|sendung|"
+    r"dieses thema im programm|verfügbar bis)\b.{0,80}$|"
+    r"^\W*\d{4}年\d{1,2}月\d{1,2}日.{0,40}$|"
+    r"^\W*\d{1,2}:\d{2}\s*min\b.{0,60}$|"
+    r"^\W*\d{1,2}:\d{2}\s*(?:[A-Z]{2,4})?,?\s+\w+\.? \d{1,2},? \d{4}\W*$",
+    re.I,
+)
+DATE_ONLY_LINE = re.compile(
+    r"^\W*(?:\d{1,2}[./]\s?\d{1,2}[./]\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2})(?:[\s,|·]+(?:\d{1,2}[:.]\d{2}|uhr|h|am|pm|\d{4}))*\W*$",
+    re.I,
+)
+BYLINE_LINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez|від|от)\s+\S.{0,60}$", re.I)
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+CAPTION_LINE = re.compile(
+    r"^\W*(?:pictured|above|below|im bild|auf dem bild|en la imagen|sur la photo|nella foto|na foto|"
+    r"op de foto|på bildet|på bilden)\b|"
+    # a caption closing with its credit in parentheses: "... in Moscow. (Name / POOL / AFP via Getty Images)"
+    r"\([^()]*(?:getty|afp|reuters|ap photo|epa|dpa|shutterstock|imago|picture alliance|photo|foto|"
+    r"bild|image)[^()]*\)\W*$",
+    re.I,
+)
+
+
+TOP_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez)\s+\S", re.I)
+END_CREDIT = re.compile(r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$")
+TWEET = re.compile(r"pic\.twitter\.com/|^\W*—\s.{1,60}\(@\w+\)\s.{3,30}\d{4}\W*$", re.I)

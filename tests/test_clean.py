@@ -1,0 +1,302 @@
+"""Boilerplate removal: DOM pruning before trafilatura and line rules after it, per family.
+
+The fixtures recreate the families of ../shared/examples/outlet-texts (city menus, "Others are
+reading now", template placeholders, "Read next", section labels, captions, bios ...).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+from extraction.clean import add_lead, boilerplate_rule, embedded_body, find_lead, prune_tree
+from extraction.extract import extract_page
+from extraction.lines import clean_lines
+from extraction.model import PageHints
+
+PARAGRAPH = (
+    "Russian Foreign Minister Sergey Lavrov has expressed doubts about the sincerity of claims that "
+    "Washington wants to restore economic cooperation, citing the continuation of sanctions. "
+)
+ARTICLE = "".join(
+    f"<p>{PARAGRAPH}Paragraph number {i} adds its own detail to the story.</p>" for i in range(6)
+)
+HINTS = PageHints(
+    url="https://news.example.com/world/lavrov-doubts-economic-ties", crawled_at=datetime.now(UTC)
+)
+
+
+def tree_of(body: str) -> HtmlElement:
+    return lxml_html.fromstring(f"<html><head><title>x</title></head><body>{body}</body></html>")
+
+
+def text_after_pruning(body: str) -> str:
+    tree = tree_of(body)
+    prune_tree(tree)
+    return " ".join(tree.find(".//body").itertext())
+
+
+# --- DOM pruning ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("element", "rule"),
+    [
+        ('<div class="c-navigation">Atlanta Austin</div>', "nav"),
+        ('<ul role="navigation"><li>a</li></ul>', "nav"),
+        ('<div class="breadcrumb">Home / World</div>', "nav"),
+        ('<section class="related-articles">Also read</section>', "related"),
+        ('<div id="mostReadWidget">Others are reading now</div>', "related"),
+        ('<div class="share-buttons">Share</div>', "share"),
+        ('<div class="newsletter-signup">Sign up</div>', "newsletter"),
+        ('<div class="comments">Leave the first comment</div>', "comments"),
+        ('<div class="author-bio">Tim is a reporter</div>', "bio"),
+        ('<div class="image-caption">Photo: AFP</div>', "caption"),
+        ("<figcaption>Lavrov in Moscow. (Getty Images)</figcaption>", "caption"),
+        ('<div class="ad-slot">Advertisement</div>', "ads"),
+        ('<span class="reading-time">3 min read</span>', "meta"),
+        ("<aside>Read more</aside>", "aside"),
+        ('<blockquote class="twitter-tweet">tweet</blockquote>', "embed"),
+    ],
+)
+def test_boilerplate_rule_families(element: str, rule: str) -> None:
+    node = lxml_html.fragment_fromstring(element)
+    assert boilerplate_rule(node) == rule
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        '<p class="paywall">Article text behind a metered wall is still article text.</p>',
+        '<h3 class="nav_subheading">A subheading</h3>',
+        '<div class="article-body">text</div>',
+        '<p class="commentary">An opinion paragraph.</p>',
+    ],
+)
+def test_article_elements_are_not_boilerplate(element: str) -> None:
+    assert boilerplate_rule(lxml_html.fragment_fromstring(element)) is None
+
+
+def test_prune_removes_city_menu_teasers_and_share_rows_but_keeps_the_article() -> None:
+    cities = "".join(f'<li><a href="/{c}">{c}</a></li>' for c in ["Atlanta", "Austin", "Baltimore", "Berwyn"])
+    body = (
+        f"<header><ul>{cities}</ul></header>"
+        f"<article><h1>Lavrov doubts ties</h1>{ARTICLE}"
+        '<div class="share-row"><a>Facebook</a><a>Twitter</a></div>'
+        '<section class="read-next"><h3>Read next</h3><p><a href="/x">Unrelated headline</a></p></section>'
+        "</article>"
+    )
+    text = text_after_pruning(body)
+    assert "Paragraph number 5" in text and "Lavrov doubts ties" in text
+    for junk in ("Atlanta", "Facebook", "Read next", "Unrelated headline"):
+        assert junk not in text
+
+
+def test_link_lists_are_pruned_content_lists_are_kept() -> None:
+    links = "<ul>" + "".join(f'<li><a href="/{i}">Teaser headline {i}</a></li>' for i in range(4)) + "</ul>"
+    facts = "<ul><li>Sanctions remain in place</li><li>Talks continue next week</li></ul>"
+    text = text_after_pruning(f"<article><h1>T</h1>{ARTICLE}{links}{facts}</article>")
+    assert "Teaser headline" not in text and "Sanctions remain in place" in text
+
+
+def test_prune_never_takes_most_of_the_article() -> None:
+    body = f'<div class="paywall-wrapper related"><h1>T</h1>{ARTICLE}</div>'
+    assert "Paragraph number 5" in text_after_pruning(body)
+
+
+def test_lead_is_found_from_description_and_prepended_once() -> None:
+    lead = "Moscow says it remains formally open to cooperation, but expectations are fading."
+    tree = tree_of(f'<h1>Title</h1><p class="standfirst">{lead}</p>{ARTICLE}')
+    assert find_lead(tree, lead) == lead
+    assert add_lead("Body text.", lead) == f"{lead}\nBody text."
+    assert add_lead(f"{lead}\nBody text.", lead) == f"{lead}\nBody text."
+
+
+def test_marked_lead_must_follow_the_headline() -> None:
+    tree = tree_of(
+        f'<p class="intro">Site slogan before the headline, long enough to count.</p><h1>T</h1>{ARTICLE}'
+    )
+    assert find_lead(tree, None) is None
+
+
+def test_body_from_json_state_of_script_rendered_pages() -> None:
+    state = '{"props": {"contentHtml": "' + ("\\u003cp\\u003e" + PARAGRAPH + "\\u003c/p\\u003e") * 3 + '"}}'
+    tree = tree_of(f"<div id='app'></div><script>self.__next_f.push({state})</script>")
+    body = embedded_body(None, tree)
+    assert body is not None and body.count("Lavrov") == 3
+    assert embedded_body(PARAGRAPH * 2, tree) == (PARAGRAPH * 2).strip()
+
+
+# --- line rules ------------------------------------------------------------------------------------
+
+TITLE = "Russia doubts bright future for US economic ties"
+
+
+def clean(text: str, title: str = TITLE, authors: tuple[str, ...] = ()) -> list[str]:
+    return clean_lines(text, title, authors).splitlines()
+
+
+def test_city_navigation_run_is_removed() -> None:
+    menu = "\n".join(
+        f"- {c}" for c in ["Atlanta", "Austin", "Baltimore", "Berwyn", "Beverly Hills", "Boston"]
+    )
+    assert clean(f"{menu}\n{PARAGRAPH}") == [PARAGRAPH.strip()]
+
+
+def test_short_real_list_is_kept() -> None:
+    text = f"{PARAGRAPH}\n- Sanctions stay\n- Talks go on"
+    assert clean(text) == [PARAGRAPH.strip(), "- Sanctions stay", "- Talks go on"]
+
+
+def test_teaser_headings_and_their_items() -> None:
+    text = (
+        f"{PARAGRAPH}\nOthers are reading now\n{PARAGRAPH}\nAlso read\n{PARAGRAPH}\n"
+        "Read next\n23:00\ntariff talks\n"
+        "Lesen Sie auch\n- Kanzler reist nach Paris\nLee también\nLes også\n"
+    )
+    assert clean(text) == [PARAGRAPH.strip()] * 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "READ MORE: Europe's lesser-known theme park has terrifying rollercoasters",
+        "Lesen Sie auch: Kanzler reist nach Paris",
+        "Czytaj więcej: AfD rośnie w siłę",
+        "FUNDA OLUNYE UDABA LAPHA | Kuboshwe abahlanu",
+        ">> Hier finden Sie alle Termine",
+        "MORE: Putin prepared to discuss ceasefire",
+    ],
+)
+def test_inline_teaser_lines(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Got story updates? Submit your updates here. ›",
+        "What is your opinion on this topic?",
+        "Leave the first comment",
+        "Sign up for our newsletter to get the latest news.",
+        "Folgen Sie uns auf WhatsApp",
+        "Abonnez-vous à notre newsletter",
+        "Suscríbete al boletín",
+        "Iscriviti alla newsletter",
+        "この記事は会員限定です。",
+        "Share",
+        "Show More",
+        "Advertisement",
+        "Anzeige",
+    ],
+)
+def test_prompts_and_share_rows(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+def test_template_placeholders() -> None:
+    text = "{{dayPoint.date | date : 'd MMMM yyyy'}}\nPrice ${price} today %%AUTHOR%%\n" + PARAGRAPH
+    assert clean(text) == ["Price  today", PARAGRAPH.strip()]
+
+
+def test_section_label_reading_time_duplicated_headline_and_captions() -> None:
+    text = (
+        f"Politics\n{TITLE}\n3 min read\n{TITLE}\n"
+        "Russian Foreign Minister Sergei Lavrov in Moscow. (Alexander Zemlianichenko / POOL / AFP via Getty Images)\n"
+        f"{PARAGRAPH}\nPhoto: Reuters\nFoto: dpa\nLesezeit: 3 Min.\nImage: Jane Doe / Getty Images\n{PARAGRAPH}"
+    )
+    assert clean(text) == [PARAGRAPH.strip()] * 2
+
+
+def test_author_bio_and_byline() -> None:
+    bio = (
+        "Tim Zadorozhnyy is the reporter for the Kyiv Independent, specializing in foreign policy "
+        "and political developments across Europe."
+    )
+    text = f"By Tim Zadorozhnyy\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\nTim Zadorozhnyy\nReporter\n{bio}"
+    assert clean(text, authors=("Tim Zadorozhnyy",)) == [PARAGRAPH.strip()] * 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sources: Reuters, Digi24.",
+        "Quellen: dpa, AFP",
+        "Mit Material von dpa",
+        "(dpa)",
+        "With files from The Associated Press",
+    ],
+)
+def test_source_credit_lines(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© 2024 Example Media. All rights reserved.",
+        "Alle Rechte vorbehalten.",
+        "Copyright Example Media 2024",
+    ],
+)
+def test_legal_lines(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+def test_datelines_and_dates() -> None:
+    text = (
+        f"Published on Feb. 5, 2026\nStand: 22.04.2024, 06:00 Uhr\n{PARAGRAPH}\n23:00\n2025年1月14日 01時28分"
+    )
+    assert clean(text) == [PARAGRAPH.strip()]
+
+
+def test_short_real_paragraphs_survive() -> None:
+    text = f"{PARAGRAPH}\nHe declined to comment.\nWhy it matters\n{PARAGRAPH}\nThe takeaway\nTalks go on."
+    assert clean(text) == [
+        PARAGRAPH.strip(),
+        "He declined to comment.",
+        "Why it matters",
+        PARAGRAPH.strip(),
+        "The takeaway",
+        "Talks go on.",
+    ]
+
+
+def test_outlet_families_end_to_end_in_html() -> None:
+    """One page carrying the five outlets' boilerplate families, through extract_page."""
+    cities = "".join(
+        f'<li><a href="/{c}">{c}</a></li>' for c in ["Atlanta", "Austin", "Baltimore", "Boston", "Chicago"]
+    )
+    teasers = "".join(
+        f'<li><a href="/t{i}"><span>23:0{i}</span> Unrelated headline {i}</a></li>' for i in range(5)
+    )
+    html = f"""<html lang="en"><head><title>{TITLE} | Example</title>
+    <meta property="og:title" content="{TITLE}"><meta property="og:type" content="article">
+    <meta property="article:published_time" content="2026-02-09T10:00:00+03:00"></head><body>
+    <nav><ul>{cities}</ul></nav>
+    <article><span class="section-label">Politics</span><h1>{TITLE}</h1>
+    <div class="article-meta"><span class="reading-time">3 min read</span></div>
+    <p class="byline">By Tim Zadorozhnyy</p>
+    <figure><img src="a.jpg"><figcaption>Lavrov in Moscow. Photo: AFP via Getty Images</figcaption></figure>
+    <p>{{{{dayPoint.date | date : 'd MMMM yyyy'}}}}</p>
+    {ARTICLE}
+    <div class="others-reading"><h4>Others are reading now</h4><ul>{teasers}</ul></div>
+    <p>Got story updates? Submit your updates here.</p>
+    {ARTICLE}
+    <p>Sources: Reuters, Digi24.</p>
+    <div class="author-bio"><p>Tim Zadorozhnyy is the reporter for the Kyiv Independent.</p></div>
+    <section class="read-next"><h3>Read next</h3><ul>{teasers}</ul></section>
+    <div class="comments-teaser"><p>What is your opinion on this topic?</p><p>Leave the first comment</p></div>
+    </article><footer>Show More</footer></body></html>"""
+    result = extract_page(html, HINTS)
+    assert result.text.count("Paragraph number 5") == 2
+    for junk in (
+        "Atlanta", "Unrelated headline", "Others are reading", "Got story updates", "Sources:", "dayPoint",
+        "Read next", "opinion on this topic", "first comment", "3 min read", "Getty", "is the reporter",
+        "Show More", TITLE,
+    ):  # fmt: skip
+        assert junk not in result.text, junk
+    assert result.title == TITLE and result.published.date == "2026-02-09"

@@ -1,0 +1,189 @@
+"""Title, authors, language and canonical URL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+from extraction.metadata import (
+    choose_authors,
+    choose_canonical,
+    choose_language,
+    choose_title,
+    declared_canonical,
+    normalise_url,
+    site_names,
+    split_authors,
+    strip_site_name,
+    title_candidates,
+)
+from extraction.structured import Structured, read_structured
+
+URL = "https://www.example-news.com/politik/story-123"
+
+
+def parse(head: str = "", body: str = "") -> tuple[HtmlElement, Structured]:
+    tree = lxml_html.fromstring(f"<html><head>{head}</head><body>{body}<p>x</p></body></html>")
+    return tree, read_structured(tree)
+
+
+def jsonld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def title_of(head: str, body: str = "", url: str = URL) -> str | None:
+    tree, structured = parse(head, body)
+    return choose_title(title_candidates(tree, structured), site_names(structured, url))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Budget talks collapse | Example News", "Budget talks collapse"),
+        ("Budget talks collapse - Example News", "Budget talks collapse"),
+        ("Budget talks collapse – Politics – example-news.com", "Budget talks collapse – Politics"),
+        ("Example News: Budget talks collapse", "Budget talks collapse"),
+        ("Budget talks collapse | Politics | Example News", "Budget talks collapse"),
+        ("Budget talks: a collapse", "Budget talks: a collapse"),
+        ("Ceasefire - what we know", "Ceasefire - what we know"),
+    ],
+)
+def test_strip_site_name(raw: str, expected: str) -> None:
+    assert strip_site_name(raw, {"examplenews"}) == expected
+
+
+def test_title_prefers_headline_that_sources_agree_on_over_seo_title() -> None:
+    head = (
+        '<meta property="og:site_name" content="Example News">'
+        '<meta property="og:title" content="Budget talks collapse">'
+        "<title>Budget talks collapse after all-night session | Example News</title>"
+    )
+    assert title_of(head, "<h1>Budget talks collapse</h1>") == "Budget talks collapse"
+
+
+def test_title_site_name_from_publisher_and_unspaced_separator() -> None:
+    head = jsonld(
+        {"@type": "NewsArticle", "headline": "Budget talks collapse", "publisher": {"name": "Daily Planet"}}
+    )
+    head += '<meta property="og:title" content="Budget talks collapse-Politicsㅣ Daily Planet">'
+    assert title_of(head) == "Budget talks collapse"
+
+
+def test_title_falls_back_to_title_tag_without_site_name() -> None:
+    head = (
+        '<meta property="og:site_name" content="Example News"><title>Storm hits coast - Example News</title>'
+    )
+    assert title_of(head) == "Storm hits coast"
+
+
+def test_title_of_h1_with_kicker_matching_og() -> None:
+    head = '<meta property="og:title" content="Storm hits coast">'
+    body = '<h1><span class="kicker">Weather alert</span> <span>Storm hits coast</span></h1>'
+    assert title_of(head, body) == "Storm hits coast"
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("By Jane Doe", ["Jane Doe"]),
+        ("Von Max Mustermann und Erika Musterfrau", ["Max Mustermann", "Erika Musterfrau"]),
+        ("Por Ana García y Luis Pérez", ["Ana García", "Luis Pérez"]),
+        ("Par Jean Dupont", ["Jean Dupont"]),
+        ("Di Mario Rossi", ["Mario Rossi"]),
+        ("Jane Doe, Senior Correspondent", ["Jane Doe"]),
+        ("Jane Doe, John Smith", ["Jane Doe", "John Smith"]),
+        ("Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
+        ("Jane Doe (jd)", ["Jane Doe"]),
+        ("Email the author", []),
+        ("https://www.facebook.com/janedoe", []),
+        ("jane.doe@example.com", []),
+        ("신현주 기자", ["신현주"]),
+    ],
+)
+def test_split_authors(raw: str, names: list[str]) -> None:
+    assert split_authors(raw) == names
+
+
+def test_authors_from_jsonld_persons_with_reference_and_given_family_names() -> None:
+    head = jsonld(
+        {
+            "@graph": [
+                {
+                    "@type": "NewsArticle",
+                    "headline": "X",
+                    "author": [
+                        {"@id": "#p1"},
+                        {"@type": "Person", "givenName": "Ada", "familyName": "Lovelace"},
+                    ],
+                },
+                {"@type": "Person", "@id": "#p1", "name": "Grace Hopper"},
+            ]
+        }
+    )
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured, set()) == ["Grace Hopper", "Ada Lovelace"]
+
+
+def test_authors_drop_the_site_credit_when_persons_exist_but_keep_it_alone() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Organization", "name": "Example News"},
+                {"@type": "Person", "name": "Jane Doe"},
+            ],
+        }
+    )
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Jane Doe"]
+    alone = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example News"}})
+    tree, structured = parse(alone)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
+
+
+def test_authors_fall_back_to_meta_then_byline() -> None:
+    tree, structured = parse('<meta name="author" content="Jane Doe, John Smith">')
+    assert choose_authors(tree, structured) == ["Jane Doe", "John Smith"]
+    tree, structured = parse("", '<div class="article-byline">By <a rel="author">Jane Doe</a></div>')
+    assert choose_authors(tree, structured) == ["Jane Doe"]
+
+
+def test_language_sources() -> None:
+    assert choose_language(*parse_lang('<html lang="de-CH">')) == "de"
+    assert choose_language(*parse_lang("<html>", '<meta property="og:locale" content="es_ES">')) == "es"
+    assert choose_language(*parse_lang("<html>", '<meta http-equiv="content-language" content="fr">')) == "fr"
+    assert choose_language(*parse_lang("<html>")) is None
+
+
+def parse_lang(html_tag: str, head: str = "") -> tuple[HtmlElement, Structured]:
+    tree = lxml_html.fromstring(f"{html_tag}<head>{head}</head><body><p>x</p></body></html>")
+    return tree, read_structured(tree)
+
+
+def test_canonical_trusted_only_on_same_host_or_allowed_domain() -> None:
+    fetched = "https://www.example-news.com/a/story?utm_source=rss&fbclid=abc&id=7"
+    assert choose_canonical("https://www.example-news.com/a/story", fetched, []) == (
+        "https://www.example-news.com/a/story"
+    )
+    assert choose_canonical("https://m.example-news.com/a/story", fetched, ["example-news.com"]) == (
+        "https://m.example-news.com/a/story"
+    )
+    spoofed = choose_canonical("https://evil.example.org/a/story", fetched, ["example-news.com"])
+    assert spoofed == "https://www.example-news.com/a/story?id=7"
+
+
+def test_declared_canonical_is_absolute_and_kept() -> None:
+    tree, structured = parse('<link rel="canonical" href="/a/story">')
+    assert declared_canonical(tree, structured, URL) == "https://www.example-news.com/a/story"
+    tree, structured = parse('<meta property="og:url" content="https://other.example/x">')
+    assert declared_canonical(tree, structured, URL) == "https://other.example/x"
+
+
+def test_normalise_url_strips_tracking_parameters_and_fragment() -> None:
+    assert (
+        normalise_url("https://Example.com/a?gclid=1&utm_medium=x&page=2#top")
+        == "https://example.com/a?page=2"
+    )
