@@ -74,3 +74,77 @@ def partition_value(prefix: str, name: str) -> str | None:
         if part.startswith(f"{name}="):
             return part[len(name) + 1 :]
     return None
+
+
+# --------------------------------------------------------------------------- consumers
+# Everything below is derived data for consumers (docs/archive.md, "Consumers"): written
+# after the article record it describes, put-if-absent like everything else.
+
+FEED_ROOT = "feed/"
+PARQUET_ROOT = "articles-parquet/"
+
+
+def feed_stamp(moment: datetime) -> str:
+    """'20261123T105107.123456Z': the feed's sort key (UTC, microseconds)."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def parse_feed_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+
+
+def feed_entry_key(moment: datetime, id_: str, version: str) -> str:
+    """One entry per stored version, partitioned by the UTC date and hour it was written."""
+    utc = moment.astimezone(UTC)
+    return f"{FEED_ROOT}date={utc:%Y-%m-%d}/hour={utc:%H}/{feed_stamp(utc)}-{id_}-{version}.json"
+
+
+def feed_mark_key(id_: str, version: str, seq: int) -> str:
+    """Announces the feed entry of a version before it is written (see archive/feed.py)."""
+    return f"{feed_marks_prefix(id_, version)}{seq:06d}.json"
+
+
+def feed_marks_prefix(id_: str, version: str) -> str:
+    return f"feedmarks/{id_[:2]}/{id_}/{version}/"
+
+
+def hash_claim_key(site: str, content_hash: str, published: str | None) -> str:
+    """First article of a site stored with this text and publication date (exact duplicates)."""
+    return f"hashes/site={site}/{content_hash[:2]}/{content_hash}/{published or UNDATED}.json"
+
+
+def alias_key(id_: str, alias_id: str) -> str:
+    """Another URL (would-be id ``alias_id``) whose text is stored as article ``id_``."""
+    return f"{aliases_prefix(id_)}{alias_id}.json"
+
+
+def aliases_prefix(id_: str) -> str:
+    return f"aliases/{id_[:2]}/{id_}/"
+
+
+def signature_key(id_: str, version: str) -> str:
+    """Similarity signature of one version (MinHash + story features + near-duplicate cluster)."""
+    return f"sims/{id_[:2]}/{id_}/{version}.json"
+
+
+def lsh_bucket_prefix(index: str, band: int, bucket: str, week: str | None = None) -> str:
+    """One LSH bucket: listing it gives the versions that share this band's hash."""
+    scope = f"w={week}/" if week else ""
+    return f"lsh/{index}/{scope}b={band:02d}/{bucket[:2]}/{bucket}/"
+
+
+def lsh_member_key(
+    index: str, band: int, bucket: str, id_: str, version: str, week: str | None = None
+) -> str:
+    return f"{lsh_bucket_prefix(index, band, bucket, week)}{id_}-{version}"
+
+
+def parquet_prefix(site: str, date: str | None = None) -> str:
+    if date is None:
+        return f"{PARQUET_ROOT}site={site}/"
+    return f"{PARQUET_ROOT}site={site}/date={date}/"
+
+
+def parquet_part_key(site: str, date: str, members: int, digest: str) -> str:
+    """Zero-padded member count first: in a partition the greatest name is the newest, largest part."""
+    return f"{parquet_prefix(site, date)}part-{members:09d}-{digest[:16]}.parquet"

@@ -8,9 +8,10 @@ each object either completely or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from archive import keys
+from archive import feed, keys, similarity
+from archive.aliases import AliasRecord, aliases_of
 from archive.records import ArticleRecord, RawPointer, RunManifest
 from archive.store import NotFound, ObjectStore
 from archive.warc import WarcResponse, find_response
@@ -108,7 +109,7 @@ class ArchiveReader:
             IdIndexEntry.model_validate_json(self.store.get(key))
             for key in self.store.list(keys.id_index_prefix(id_))
         ]
-        return sorted(entries, key=lambda e: (_instant(e.crawled_at), e.version))
+        return sorted(entries, key=_entry_order)
 
     def versions(self, id_: str) -> list[ArticleRecord]:
         """Every stored version of an article, oldest crawl first."""
@@ -146,6 +147,56 @@ class ArchiveReader:
     def _load(self, key: str) -> ArticleRecord:
         return ArticleRecord.model_validate_json(self.store.get(key))
 
+    # ------------------------------------------------------------------ for consumers
 
-def _record_order(record: ArticleRecord) -> tuple[datetime, str]:
-    return _instant(record.crawled_at), record.version
+    def record(self, key: str) -> ArticleRecord:
+        """The record stored under ``key`` (as named by feed entries and id pointers)."""
+        return self._load(key)
+
+    def follow(self, since: str | None = None, window: timedelta = feed.DEFAULT_WINDOW) -> feed.Follow:
+        """Feed entries stored after the cursor ``since`` (all without); see archive/feed.py.
+
+        Iterate the result, then read its ``cursor`` to resume from next time.
+        """
+        return feed.Follow(self.store, since, window=window)
+
+    def aliases(self, id_: str) -> list[AliasRecord]:
+        """Other URLs whose (same) text is stored as this article."""
+        return aliases_of(self.store, id_)
+
+    def signature(self, id_: str, version: str | None = None) -> similarity.Signature | None:
+        """Similarity signature of a version (latest by default); None if not indexed."""
+        version = version or next((e.version for e in reversed(self.index_entries(id_))), None)
+        return similarity.signature(self.store, id_, version) if version else None
+
+    def cluster(self, id_: str, version: str | None = None) -> str | None:
+        """Near-duplicate cluster id of a version (latest by default)."""
+        sig = self.signature(id_, version)
+        return sig.cluster if sig else None
+
+    def similar(
+        self, id_: str, threshold: float = similarity.STORY_THRESHOLD, limit: int = 50
+    ) -> list[similarity.Match]:
+        """Other articles telling the same story or copying the text, best first.
+
+        An article not indexed yet (stored before indexing existed) is signed on the fly.
+        """
+        entries = self.index_entries(id_)
+        if not entries:
+            return []
+        latest = entries[-1]
+        query = similarity.signature(self.store, id_, latest.version)
+        if query is None:
+            query = similarity.signature_for(self._load(latest.key), latest.key)
+        return similarity.find_similar(self.store, query, threshold=threshold, limit=limit)
+
+
+def _record_order(record: ArticleRecord) -> tuple[datetime, datetime, str]:
+    """Newest version last: fetch time, then re-extraction time, then version (a tie-break)."""
+    crawled = _instant(record.crawled_at)
+    return crawled, _instant(record.extracted_at) if record.extracted_at else crawled, record.version
+
+
+def _entry_order(entry: IdIndexEntry) -> tuple[datetime, datetime, str]:
+    crawled = _instant(entry.crawled_at)
+    return crawled, _instant(entry.extracted_at) if entry.extracted_at else crawled, entry.version

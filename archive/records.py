@@ -72,6 +72,9 @@ class ArticleRecord(BaseModel):
     extractor: ExtractorInfo
     raw: RawPointer | None
     discovery: Discovery = Field(default_factory=Discovery)
+    # Set only on versions made by re-extracting the stored raw page (``crawled_at`` stays the
+    # fetch time); orders such a version after the one it was made from.
+    extracted_at: str | None = None
 
 
 class Failure(BaseModel):

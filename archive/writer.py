@@ -1,26 +1,30 @@
 """Writes raw pages, article records, URL markers and run manifests.
 
 Every write is put-if-absent under a deterministic key, in the order
-raw WARC -> article record -> id-index pointer -> URL markers, so a crash at
-any point leaves nothing half-written and a rerun completes the state
-without duplicates.
+raw WARC -> article record -> id-index pointer -> consumer data (hash claim,
+similarity signature, feed entry) -> URL markers, so a crash at any point
+leaves nothing half-written and a rerun completes the state without
+duplicates: storing a version that is already there ("unchanged") still
+completes whatever consumer data is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
-from archive import keys
+from archive import aliases, feed, keys, similarity
 from archive.records import ArticleRecord, RawPointer, RunManifest
 from archive.store import ObjectStore
 from archive.warc import Headers, build_warc, read_warc_responses
 
-ArticleStatus = Literal["new", "new_version", "unchanged"]
+# "alias": the same text of the same site and day is already stored under another id; the
+# record was not stored, its URLs now point at that article (see archive/aliases.py).
+ArticleStatus = Literal["new", "new_version", "unchanged", "alias"]
 
 WARC_CONTENT_TYPE = "application/warc"
 
@@ -35,6 +39,7 @@ class IdIndexEntry(BaseModel):
     content_hash: str
     crawled_at: str
     published: str | None  # the record's published.date (its date partition)
+    extracted_at: str | None = None  # the record's extracted_at (re-extracted versions only)
 
 
 class UrlMarker(BaseModel):
@@ -57,8 +62,16 @@ def key_stem(key: str) -> str:
 class ArchiveWriter:
     """The only code that writes to the archive (see docs/archive.md for the layout)."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        index_similarity: bool = True,
+    ) -> None:
         self.store = store
+        self.clock = clock or feed.utc_now  # stamps feed entries; tests inject skewed clocks
+        self.index_similarity = index_similarity
 
     def store_raw(
         self,
@@ -93,15 +106,37 @@ class ArchiveWriter:
         """
         known = self.versions_of(record.id)
         if record.version in known:
+            self._complete_stored(record.id, record.version)
             return "unchanged"
+        duplicate = None if known else aliases.find_duplicate(self.store, record)
+        if duplicate is not None:
+            aliases.store_alias(self.store, record, duplicate)
+            self.mark_urls(record.site, [record.canonical_url, record.url, *record.aliases], duplicate.id)
+            return "alias"
         key = keys.article_key(record.site, record.published.date, record.id, record.version)
         wrote = self.store.put_if_absent(key, to_json_bytes(record))
         self.store.put_if_absent(
             keys.id_index_key(record.id, record.version), to_json_bytes(_entry(key, record))
         )
         if not wrote:
+            self._complete(ArticleRecord.model_validate_json(self.store.get(key)), key)
             return "unchanged"  # a crash left the record without its pointer; now complete
+        self._complete(record, key)
         return "new_version" if known else "new"
+
+    def _complete_stored(self, id_: str, version: str) -> None:
+        """Finish the consumer data of a stored version (cheap when the feed entry exists)."""
+        if feed.has_entry(self.store, id_, version):
+            return  # the feed entry is written last, so everything before it is there
+        pointer = IdIndexEntry.model_validate_json(self.store.get(keys.id_index_key(id_, version)))
+        self._complete(ArticleRecord.model_validate_json(self.store.get(pointer.key)), pointer.key)
+
+    def _complete(self, record: ArticleRecord, key: str) -> None:
+        """Consumer data of a stored version, in order: hash claim, similarity, feed entry."""
+        aliases.claim(self.store, record, key)
+        if self.index_similarity:
+            similarity.index(self.store, record, key)
+        feed.append(self.store, record, key, self.clock)
 
     def versions_of(self, id_: str) -> set[str]:
         """Versions of an article listed in the id index."""
@@ -137,4 +172,5 @@ def _entry(key: str, record: ArticleRecord) -> IdIndexEntry:
         content_hash=record.content_hash,
         crawled_at=record.crawled_at,
         published=record.published.date,
+        extracted_at=record.extracted_at,
     )

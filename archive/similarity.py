@@ -1,0 +1,363 @@
+"""Near-duplicates and retellings: MinHash signatures and LSH buckets stored in the archive.
+
+Why this shape: a lookup must cost a few prefix listings whatever the archive's size, never an
+all-pairs scan or a whole index in memory. Each article version gets one signature object and
+one empty object per LSH band (``lsh/<index>/.../<bucket>/<id>-<version>``); a lookup lists the
+query's buckets and scores only the versions found there.
+
+Two indexes, because the two questions differ (scores measured on shared/examples/outlet-texts
+against the news-pages dataset; see docs/archive.md):
+
+- ``near``: word 3-shingles, 128-permutation MinHash, LSH tuned for Jaccard >= 0.8. Syndicated
+  wire copies and light edits. The cluster id is fixed when a version is indexed: the cluster
+  of the most similar earlier near-duplicate, else the article's own id.
+- ``story``: the same story told by other outlets shares few exact phrases but the same names
+  and content words. Features are the content words of the prose lines (menus and widgets are
+  short lines), minus the most frequent words of ~100 languages (jusText's stoplists, a cheap
+  stand-in for IDF), counts capped at 4. 32 single-row bands find pairs with Jaccard ~0.08;
+  candidates are then scored exactly on the stored features. Story buckets are scoped to the
+  ISO week of publication and looked up in the neighbouring weeks too: a retelling is news of
+  the same days, and the scope keeps buckets small. Over-full buckets (a common word) are
+  skipped, which is what IDF would do.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import itertools
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from archive import keys
+from archive.records import SCHEMA_VERSION, ArticleRecord
+from archive.store import NotFound, ObjectStore
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+SEED = 1  # datasketch's default; fixed so every process hashes alike
+NEAR, STORY = "near", "story"
+NEAR_PERM, NEAR_BANDS, NEAR_ROWS = 128, 9, 13  # datasketch's optimum for threshold 0.8 at 128 perms
+STORY_PERM, STORY_BANDS, STORY_ROWS = 32, 32, 1  # its optimum for threshold 0.05 at 32 perms
+NEAR_THRESHOLD = 0.8  # estimated Jaccard of word 3-shingles
+STORY_THRESHOLD = 0.07  # exact weighted Jaccard of story features (measured margins in docs)
+FEATURE_CAP = 4  # a word counts at most this often
+MIN_STORY_FEATURES = 12  # shorter texts have too little to tell stories apart
+PROSE_WORDS = 8  # a line with fewer words is a heading, menu item or widget label
+MAX_BUCKET = {NEAR: 2000, STORY: 500}  # larger buckets carry no information
+PARALLEL = 10  # concurrent store calls (botocore keeps 10 connections per client)
+
+_WORD = re.compile(r"[^\W\d_]+")
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"  # kana, CJK ideographs, hangul: no spaces
+_CJK_SPLIT = re.compile(f"[{_CJK_CHARS}]+|[^{_CJK_CHARS}]+")
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+
+
+class Signature(BaseModel):
+    """``sims/<id>/<version>.json``: what a lookup needs about a version, without its text."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    version: str
+    site: str
+    key: str  # the article record
+    title: str | None
+    published: str | None
+    week: str  # ISO week of publication (crawl date when undated): the story buckets' scope
+    near: str  # base64 of the 128 little-endian uint32 MinHash values of the 3-shingles
+    story: dict[str, int]  # story features with counts, for exact scoring
+    cluster: str  # near-duplicate cluster: the id of the article that started it
+
+
+class Match(BaseModel):
+    """Another article found by ``find_similar``."""
+
+    id: str
+    version: str
+    site: str
+    title: str | None
+    published: str | None
+    score: float  # story similarity (weighted Jaccard of features), or the near-dup estimate if higher
+    near_duplicate: bool
+    cluster: str
+
+
+# --------------------------------------------------------------------------- features
+
+
+def words(text: str) -> list[str]:
+    """Case-folded words; CJK and kana count one character per word (they use no spaces)."""
+    out: list[str] = []
+    for match in _WORD.finditer(unicodedata.normalize("NFKC", text).casefold()):
+        for part in _CJK_SPLIT.findall(match.group()):
+            out.extend(part if _CJK.match(part) else [part])
+    return out
+
+
+def shingles(text: str, size: int = 3) -> set[str]:
+    """Word n-grams: near-duplicates share most of them."""
+    w = words(text)
+    if len(w) < size:
+        return set(w)
+    return {" ".join(w[i : i + size]) for i in range(len(w) - size + 1)}
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """The most frequent words of ~100 languages (jusText's Wikipedia-derived stoplists)."""
+    import justext  # type: ignore[import-untyped]  # via trafilatura; late: only needed here
+
+    found: set[str] = set()
+    for language in justext.get_stoplists():
+        found |= justext.get_stoplist(language)
+    return frozenset(found)
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= PROSE_WORDS or len(_CJK.findall(line)) >= 2 * PROSE_WORDS
+
+
+def _line_features(line: str, common: frozenset[str]) -> Iterator[str]:
+    """Content words (3+ letters, not common); CJK runs give character bigrams."""
+    for match in _WORD.finditer(unicodedata.normalize("NFKC", line).casefold()):
+        for part in _CJK_SPLIT.findall(match.group()):
+            if _CJK.match(part):
+                yield from (part[i : i + 2] for i in range(len(part) - 1))
+            elif len(part) >= 3 and part not in common:
+                yield part
+
+
+def story_features(text: str) -> dict[str, int]:
+    """What retellings of one story share: content words of the prose, counts capped."""
+    lines = text.splitlines()
+    prose = [line for line in lines if _is_prose(line)] or lines
+    common = common_words()
+    counts = Counter(feature for line in prose for feature in _line_features(line, common))
+    return {word: min(count, FEATURE_CAP) for word, count in sorted(counts.items())}
+
+
+def _expanded(features: dict[str, int]) -> list[str]:
+    """A multiset as a set ('word#0', 'word#1', ...), so MinHash estimates weighted Jaccard."""
+    return [f"{word}#{i}" for word, count in features.items() for i in range(count)]
+
+
+def weighted_jaccard(a: dict[str, int], b: dict[str, int]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = sum(min(count, b.get(word, 0)) for word, count in a.items())
+    union = sum(a.values()) + sum(b.values()) - inter
+    return inter / union
+
+
+# --------------------------------------------------------------------------- MinHash / LSH
+
+
+def minhash(tokens: Iterable[str], num_perm: int) -> NDArray[np.uint64]:
+    """datasketch MinHash values (imported late: datasketch pulls in scipy, ~2 s)."""
+    from datasketch import MinHash
+
+    sketch = MinHash(num_perm=num_perm, seed=SEED)
+    sketch.update_batch([token.encode("utf-8") for token in sorted(set(tokens))])
+    values: NDArray[np.uint64] = sketch.hashvalues
+    return values
+
+
+def encode_values(values: NDArray[np.uint64]) -> str:
+    return base64.b64encode(values.astype("<u4").tobytes()).decode("ascii")
+
+
+def decode_values(data: str) -> NDArray[np.uint32]:
+    return np.frombuffer(base64.b64decode(data), dtype="<u4")
+
+
+def estimated_jaccard(a: NDArray[np.uint32], b: NDArray[np.uint32]) -> float:
+    return float(np.mean(a == b)) if len(a) == len(b) and len(a) else 0.0
+
+
+def band_buckets(values: NDArray[np.uint64], bands: int, rows: int) -> list[str]:
+    """One bucket name per band: a short hash of the band's MinHash values."""
+    packed = values.astype("<u4")
+    return [
+        hashlib.blake2b(packed[b * rows : (b + 1) * rows].tobytes(), digest_size=8).hexdigest()
+        for b in range(bands)
+    ]
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_of(record: ArticleRecord) -> str:
+    """Week of publication, or of the crawl when the article is undated."""
+    when = record.published.date or record.crawled_at[:10]
+    try:
+        return iso_week(date.fromisoformat(when))
+    except ValueError:
+        return "unknown"
+
+
+def neighbour_weeks(week: str) -> list[str]:
+    """The week itself and the weeks before and after it."""
+    try:
+        monday = date.fromisoformat(f"{week}-1")
+    except ValueError:
+        return [week]
+    return [iso_week(monday + timedelta(days=7 * step)) for step in (-1, 0, 1)]
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """One pool per process: starting threads per lookup cost more than the lookups."""
+    return ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="dateline-lsh")
+
+
+def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """Run independent store calls side by side: an LSH step is dozens of small requests."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    return list(_pool().map(fn, items))
+
+
+# --------------------------------------------------------------------------- index
+
+
+def signature_for(record: ArticleRecord, key: str, cluster: str = "") -> Signature:
+    near = minhash(shingles(record.text), NEAR_PERM)
+    return Signature(
+        id=record.id,
+        version=record.version,
+        site=record.site,
+        key=key,
+        title=record.title,
+        published=record.published.date,
+        week=week_of(record),
+        near=encode_values(near),
+        story=story_features(record.text),
+        cluster=cluster or record.id,
+    )
+
+
+def bucket_keys(sig: Signature) -> list[str]:
+    """Every LSH member key of a version (near: unscoped; story: its week)."""
+    near = band_buckets(decode_values(sig.near).astype(np.uint64), NEAR_BANDS, NEAR_ROWS)
+    found = [keys.lsh_member_key(NEAR, b, bucket, sig.id, sig.version) for b, bucket in enumerate(near)]
+    if sum(sig.story.values()) >= MIN_STORY_FEATURES:
+        story = band_buckets(minhash(_expanded(sig.story), STORY_PERM), STORY_BANDS, STORY_ROWS)
+        found += [
+            keys.lsh_member_key(STORY, b, bucket, sig.id, sig.version, sig.week)
+            for b, bucket in enumerate(story)
+        ]
+    return found
+
+
+def index(store: ObjectStore, record: ArticleRecord, key: str) -> Signature:
+    """Index one stored version: buckets first, the signature last (it marks the step done)."""
+    sig_key = keys.signature_key(record.id, record.version)
+    try:
+        return Signature.model_validate_json(store.get(sig_key))
+    except NotFound:
+        pass
+    sig = signature_for(record, key)
+    sig.cluster = _cluster_of(store, sig)
+    _parallel(lambda k: store.put_if_absent(k, b"", "application/octet-stream"), bucket_keys(sig))
+    store.put_if_absent(sig_key, sig.model_dump_json().encode("utf-8"))
+    return sig
+
+
+def _cluster_of(store: ObjectStore, sig: Signature) -> str:
+    """Join the cluster of the most similar indexed near-duplicate (ties: smallest cluster id)."""
+    mine = decode_values(sig.near)
+    matches = [
+        (estimated_jaccard(mine, decode_values(other.near)), other.cluster)
+        for other in load_signatures(store, _near_candidates(store, sig))
+    ]
+    matches = [m for m in matches if m[0] >= NEAR_THRESHOLD]
+    return min(matches, key=lambda m: (-m[0], m[1]))[1] if matches else sig.id
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def _members(store: ObjectStore, prefix: str, cap: int) -> list[str]:
+    """'<id>-<version>' names in one bucket; none when it is over-full (a common feature)."""
+    names = [key.rsplit("/", 1)[-1] for key in itertools.islice(store.list(prefix), cap + 1)]
+    return [] if len(names) > cap else names
+
+
+def _near_candidates(store: ObjectStore, sig: Signature) -> set[str]:
+    near = band_buckets(decode_values(sig.near).astype(np.uint64), NEAR_BANDS, NEAR_ROWS)
+    prefixes = [keys.lsh_bucket_prefix(NEAR, b, bucket) for b, bucket in enumerate(near)]
+    return {m for found in _parallel(lambda p: _members(store, p, MAX_BUCKET[NEAR]), prefixes) for m in found}
+
+
+def _story_candidates(store: ObjectStore, sig: Signature) -> set[str]:
+    if sum(sig.story.values()) < MIN_STORY_FEATURES:
+        return set()
+    story = band_buckets(minhash(_expanded(sig.story), STORY_PERM), STORY_BANDS, STORY_ROWS)
+    prefixes = [
+        keys.lsh_bucket_prefix(STORY, b, bucket, week)
+        for week in neighbour_weeks(sig.week)
+        for b, bucket in enumerate(story)
+    ]
+    found = _parallel(lambda p: _members(store, p, MAX_BUCKET[STORY]), prefixes)
+    return {m for members in found for m in members}
+
+
+def load_signatures(store: ObjectStore, members: Iterable[str]) -> list[Signature]:
+    """Signatures of '<id>-<version>' members; a member still being indexed is skipped."""
+
+    def load(member: str) -> Signature | None:
+        id_, _, version = member.rpartition("-")
+        try:
+            return Signature.model_validate_json(store.get(keys.signature_key(id_, version)))
+        except (NotFound, ValueError):
+            return None
+
+    return [sig for sig in _parallel(load, sorted(members)) if sig is not None]
+
+
+def score(query: Signature, other: Signature) -> tuple[float, bool]:
+    """(similarity, is near-duplicate) of two versions."""
+    near = estimated_jaccard(decode_values(query.near), decode_values(other.near))
+    story = weighted_jaccard(query.story, other.story)
+    return round(max(story, near if near >= NEAR_THRESHOLD else 0.0), 4), near >= NEAR_THRESHOLD
+
+
+def find_similar(
+    store: ObjectStore, query: Signature, threshold: float = STORY_THRESHOLD, limit: int = 50
+) -> list[Match]:
+    """Other articles (best version each) that retell or duplicate the query, best first."""
+    candidates = _near_candidates(store, query) | _story_candidates(store, query)
+    best: dict[str, Match] = {}
+    for other in load_signatures(store, candidates):
+        if other.id == query.id:
+            continue
+        value, near = score(query, other)
+        if (near or value >= threshold) and (other.id not in best or value > best[other.id].score):
+            best[other.id] = Match(
+                id=other.id, version=other.version, site=other.site, title=other.title,
+                published=other.published, score=value, near_duplicate=near, cluster=other.cluster,
+            )  # fmt: skip
+    return sorted(best.values(), key=lambda m: (-m.score, m.id))[:limit]
+
+
+def signature(store: ObjectStore, id_: str, version: str) -> Signature | None:
+    try:
+        return Signature.model_validate_json(store.get(keys.signature_key(id_, version)))
+    except NotFound:
+        return None

@@ -1,0 +1,188 @@
+"""Parquet compaction beside the JSON and one-file exports: DuckDB over them returns exactly
+what the Python reader returns for the same filter (local and S3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from archive import keys
+from archive.export import SCHEMA, compact_partition, compact_recent, current_parts, partitions_in_range
+from archive.reader import ArchiveReader
+from archive.records import ArticleRecord
+from archive.store import ObjectStore, open_store
+from archive.writer import ArchiveWriter
+from dateline.cli import app
+from tests.test_writer import make_record
+
+BASE = "https://news.example/"
+
+# Latest version per article over the newest part of every partition, then the filter: the
+# same rule as ArchiveReader.iter_records (docs/archive.md, "Parquet").
+LATEST_SQL = """
+WITH parts AS (
+    SELECT * FROM read_parquet('{root}/site=*/date=*/*.parquet', hive_partitioning = true, filename = true)
+    QUALIFY filename = max(filename) OVER (PARTITION BY site, date)
+), latest AS (
+    SELECT * FROM parts
+    QUALIFY row_number() OVER (
+        PARTITION BY id
+        ORDER BY crawled_at::TIMESTAMPTZ DESC, coalesce(extracted_at, crawled_at)::TIMESTAMPTZ DESC, version DESC
+    ) = 1
+)
+SELECT id, version, site, date, title, published.date AS published, text FROM latest
+WHERE {where}
+ORDER BY id
+"""
+
+
+def rec(name: str, text: str = "Body text.", **fields: Any) -> ArticleRecord:
+    fields.setdefault("site", "a")
+    return make_record(f"{text} ({name})", url=BASE + name, **fields)
+
+
+@pytest.fixture
+def store(archive_uri: str) -> ObjectStore:
+    """Site a: three days + undated, one article updated into another day; site b: one day."""
+    store = open_store(archive_uri)
+    writer = ArchiveWriter(store, index_similarity=False)
+    for record in (
+        rec("d20", published="2026-11-20"),
+        rec("d21", published="2026-11-21"),
+        rec("d22", published="2026-11-22", authors=["Ana Ruiz"]),
+        rec("undated", published=None),
+        rec("b1", site="b", published="2026-11-21"),
+        rec("d20", "Updated and moved.", published="2026-11-22", crawled_at="2026-11-24T09:00:00Z"),
+    ):
+        writer.store_article(record)
+    return store
+
+
+def local_root(store: ObjectStore, tmp_path: Path) -> Path:
+    """The Parquet tree as files: the archive itself locally, a copy of the S3 objects otherwise
+    (DuckDB's httpfs extension cannot be downloaded here)."""
+    root = getattr(store, "root", None)
+    if root is not None:
+        return Path(root) / keys.PARQUET_ROOT.rstrip("/")
+    target = tmp_path / "copy"
+    for key in store.list(keys.PARQUET_ROOT):
+        path = target / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(store.get(key))
+    return target / keys.PARQUET_ROOT.rstrip("/")
+
+
+def python_rows(reader: ArchiveReader, **filters: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        (r.id, r.version, r.site, r.published.date or keys.UNDATED, r.title, r.published.date, r.text)
+        for r in reader.iter_records(**filters)
+    )
+
+
+def duckdb_rows(root: Path, where: str) -> list[tuple[Any, ...]]:
+    return duckdb.sql(LATEST_SQL.format(root=root, where=where)).fetchall()
+
+
+def compact_all(store: ObjectStore) -> list[str]:
+    return [
+        part.key
+        for site, day in partitions_in_range(store, None, None, None)
+        if (part := compact_partition(store, site, day)).key
+    ]
+
+
+def test_parquet_schema_has_every_record_field() -> None:
+    assert SCHEMA.names == list(ArticleRecord.model_fields)
+
+
+def test_compaction_is_idempotent_and_grows_by_new_parts(store: ObjectStore) -> None:
+    first = compact_partition(store, "a", "2026-11-22")
+    assert first.written and first.rows == 2  # d22 and the moved version of d20
+    assert first.key is not None and first.key.startswith(
+        keys.parquet_prefix("a", "2026-11-22") + "part-000000002-"
+    )
+    before = sorted(store.list(keys.PARQUET_ROOT))
+    again = compact_partition(store, "a", "2026-11-22")
+    assert (again.written, again.key) == (False, first.key)
+    assert sorted(store.list(keys.PARQUET_ROOT)) == before  # an unchanged day writes nothing
+
+    ArchiveWriter(store, index_similarity=False).store_article(rec("late", published="2026-11-22"))
+    grown = compact_partition(store, "a", "2026-11-22")
+    assert grown.written and grown.rows == 3 and grown.key is not None and grown.key > first.key
+    assert current_parts(store, "a")[("a", "2026-11-22")] == grown.key
+    table = pq.read_table(_as_file(store, grown.key))
+    assert sorted(table.column("title").to_pylist()) == ["A story"] * 3
+    assert table.column("authors").to_pylist().count(["Ana Ruiz"]) == 1
+
+
+def _as_file(store: ObjectStore, key: str) -> Any:
+    import io
+
+    return io.BytesIO(store.get(key))
+
+
+@pytest.mark.parametrize(
+    ("filters", "where"),
+    [
+        ({}, "true"),
+        ({"sites": ["a"], "since": date(2026, 11, 21), "until": date(2026, 11, 22)},
+         "site = 'a' AND date BETWEEN '2026-11-21' AND '2026-11-22'"),
+        ({"since": date(2026, 11, 22)}, "date >= '2026-11-22' AND date != 'unknown'"),
+        ({"sites": ["a"], "until": date(2026, 11, 20)}, "site = 'a' AND date <= '2026-11-20'"),
+    ],
+)  # fmt: skip
+def test_duckdb_over_the_parquet_parts_equals_the_python_reader(
+    store: ObjectStore, tmp_path: Path, filters: dict[str, Any], where: str
+) -> None:
+    compact_all(store)
+    compact_partition(store, "a", "2026-11-22")  # an older, smaller part must not double count:
+    ArchiveWriter(store, index_similarity=False).store_article(rec("late", published="2026-11-22"))
+    compact_partition(store, "a", "2026-11-22")  # ... now two parts in that partition
+    assert len([k for k in store.list(keys.parquet_prefix("a", "2026-11-22"))]) == 2
+    expected = python_rows(ArchiveReader(store), **filters)
+    assert duckdb_rows(local_root(store, tmp_path), where) == expected
+
+
+def test_daily_compaction_finds_changed_days_through_the_feed(store: ObjectStore) -> None:
+    done = compact_recent(store, days=1)
+    assert {(c.site, c.date) for c in done} == {
+        ("a", "2026-11-20"), ("a", "2026-11-21"), ("a", "2026-11-22"), ("a", "unknown"), ("b", "2026-11-21"),
+    }  # fmt: skip
+    assert all(c.written for c in done)
+    assert not any(c.written for c in compact_recent(store, days=1))  # rerun: nothing new
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_cli_export_writes_one_row_per_article(store: ObjectStore, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"out.{fmt}"
+    args = ["export", "--archive", store.uri, "--format", fmt, "--output", str(out)]
+    result = CliRunner().invoke(app, [*args, "--site", "a", "--since", "2026-11-21", "--until", "2026-11-22"])
+    assert result.exit_code == 0, result.output
+    reader = ArchiveReader(store)
+    expected = list(reader.iter_records(["a"], since=date(2026, 11, 21), until=date(2026, 11, 22)))
+    assert len(expected) == 3  # d21, d22 and d20's latest version (moved to the 22nd)
+    if fmt == "jsonl":
+        got = [ArticleRecord.model_validate_json(line) for line in out.read_text().splitlines()]
+        assert sorted(got, key=lambda r: r.id) == sorted(expected, key=lambda r: r.id)
+        return
+    rows = duckdb.sql(
+        f"SELECT id, version, title, published.date, authors, text FROM read_parquet('{out}') ORDER BY id"
+    ).fetchall()
+    assert rows == sorted((r.id, r.version, r.title, r.published.date, r.authors, r.text) for r in expected)
+    back = [ArticleRecord.model_validate(row) for row in pq.read_table(out).to_pylist()]
+    assert sorted(back, key=lambda r: r.id) == sorted(expected, key=lambda r: r.id)  # lossless
+
+
+def test_cli_export_empty_selection_and_bad_date(store: ObjectStore, tmp_path: Path) -> None:
+    out = tmp_path / "none.jsonl"
+    base = ["export", "--archive", store.uri, "--output", str(out)]
+    ok = CliRunner().invoke(app, [*base, "--site", "nope"])
+    assert ok.exit_code == 0 and out.read_text() == ""
+    bad = CliRunner().invoke(app, [*base, "--since", "yesterday"])
+    assert bad.exit_code == 1
