@@ -25,8 +25,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from archive import keys
-from archive.feed import FeedEntry
+from archive import feed, keys
 from archive.reader import ArchiveReader, _in_range
 from archive.records import ArticleRecord
 from archive.store import ObjectStore
@@ -160,21 +159,7 @@ def partitions_in_range(
 
 def partitions_written_since(store: ObjectStore, since: datetime) -> list[tuple[str, str]]:
     """Partitions that got a version since ``since``, from the feed (no listing of articles/)."""
-    entries = _feed_keys_since(store, since)
-
-    def partition(key: str) -> tuple[str, str]:
-        entry = FeedEntry.model_validate_json(store.get(key))
-        return entry.site, entry.published or keys.UNDATED
-
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        return sorted(set(pool.map(partition, entries)))
-
-
-def _feed_keys_since(store: ObjectStore, since: datetime) -> Iterator[str]:
-    first_day = since.astimezone(UTC).date().isoformat()
-    for day_prefix in store.list_dirs(keys.FEED_ROOT):
-        if (keys.partition_value(day_prefix, "date") or "") >= first_day:
-            yield from (k for k in store.list(day_prefix) if k.endswith(".json"))
+    return sorted({(e.site, e.published or keys.UNDATED) for e in feed.entries_appended_since(store, since)})
 
 
 def compact_recent(store: ObjectStore, days: int = 2, now: datetime | None = None) -> list[Compacted]:

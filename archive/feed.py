@@ -1,39 +1,50 @@
-"""The change feed: what was stored, in write order, so consumers follow without listing articles/.
+"""The change feed: every stored article version announced exactly once, followed with GETs only.
 
-Writers: every stored article version gets one entry ``feed/date=D/hour=H/<stamp>-<id>-<version>.json``
-whose stamp is the writer's clock just before the put. Before the entry, a numbered *mark*
-(``feedmarks/<id>/<version>/<n>.json``) names the entry key. A rerun that finds a mark whose
-entry never landed (the writer died in between) writes a new mark and a fresh entry, so an
-entry is never written late under an old stamp; the one way to get two entries for one version
-is two writers overlapping in flight, and those two are stamped close together.
+Why this shape: a follower must get exactly what was added after its cursor, while crawls on
+several machines keep writing, without listing ``articles/``, and S3 gives no append, no
+lock and no ordering across keys: only put-if-absent (``If-None-Match: *``) and strong
+read-after-write. So the feed is made of dense sequences, each slot claimed by put-if-absent:
 
-Followers: an entry can become visible a little after entries stamped later (a slow put, a
-writer on another machine). A cursor therefore keeps its time *and* the versions it has
-already delivered from the last ``2 * window``; the next call lists from ``time - window``
-and skips what it already delivered. Nothing is missed as long as an entry becomes visible
-within ``window`` of its stamp (clock skew included), and nothing is delivered twice because
-duplicates of one version are deduplicated by (id, version) over that span.
+- ``feed/registry/<n>.json``: one slot per feed *log* ever opened (a writer opens one log,
+  lazily, at its first entry). Writers find the free tail by probing and take it with
+  put-if-absent; slot ``n`` is only put after slot ``n-1`` was seen, so the registry never has
+  a hole: a follower reads ``n, n+1, ...`` until the first missing slot.
+- ``feed/logs/date=D/<log>/<n>.json``: the log's slots, each an entry (one stored version) or
+  the log's end. One writer appends to its own log, so its order is that writer's store order.
+- ``feed/claims/<id[:2]>/<id>/<version>/<epoch>.json``: which log slot holds a version's entry,
+  put-if-absent *before* the entry. A version has one winning claim; whoever stores the version
+  again (a second writer, the rerun after a crash) finds the claim and fills that same slot
+  instead of writing a second entry. A claim is void only when its slot was ended (a sealed
+  log); then the next epoch is claimed. So each version is in exactly one slot.
+
+A cursor is the next registry slot plus the next slot of every log not yet ended. Following
+reads forward until the first missing slot of each: nothing is skipped (sequences are dense
+and immutable), nothing is read twice (each version has one slot, each slot is read once).
+Logs end when their writer closes, or when ``seal_idle`` ends logs that saw no entry for
+hours (a writer that died); sealing a live writer's log is safe too, it just opens a new one.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import binascii
 import json
-import struct
-import zlib
+import threading
+import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from archive import keys
 from archive.records import SCHEMA_VERSION, ArticleRecord
 from archive.store import NotFound, ObjectStore
 
-DEFAULT_WINDOW = timedelta(minutes=15)  # > S3 put timeouts with retries (~6 min) + clock skew
-CURSOR_VERSION = 1
-_SEEN = struct.Struct(">I8s")  # epoch seconds of the entry's stamp, digest of (id, version)
+CURSOR_VERSION = 2
+DEFAULT_IDLE = timedelta(hours=6)  # a crawl that wrote nothing for this long is gone
+PARALLEL = 10
 
 Clock = Callable[[], datetime]
 
@@ -45,8 +56,8 @@ def utc_now() -> datetime:
 class FeedEntry(BaseModel):
     """One stored article version, as the feed announces it."""
 
+    kind: Literal["entry"] = "entry"
     schema_version: int = SCHEMA_VERSION
-    stamp: str  # when the entry was written (writer clock, UTC), as in its key
     id: str
     version: str
     key: str  # the article record
@@ -55,59 +66,187 @@ class FeedEntry(BaseModel):
     content_hash: str
     crawled_at: str
     run_id: str
+    appended_at: str  # writer's clock when the entry was written (informational, not an order)
 
 
-class FeedMark(BaseModel):
-    """Announces the key of a version's feed entry before the entry is written."""
+class LogEnd(BaseModel):
+    """The last slot of a log: nothing follows it."""
 
-    entry: str
+    kind: Literal["end"] = "end"
+    ended_at: str
+    reason: Literal["closed", "sealed"]  # closed by its writer, or sealed after being idle
+
+
+class LogOpened(BaseModel):
+    """A registry slot: a new log to read from slot 0."""
+
+    log: str
+    opened_at: str
+
+
+class Claim(BaseModel):
+    """Which log slot holds (or will hold) a version's entry."""
+
+    log: str
+    seq: int
+
+
+Slot = FeedEntry | LogEnd
+
+
+def _json(model: BaseModel) -> bytes:
+    return model.model_dump_json().encode("utf-8")
+
+
+def _parse_slot(data: bytes) -> Slot:
+    body = json.loads(data)
+    return LogEnd.model_validate(body) if body.get("kind") == "end" else FeedEntry.model_validate(body)
+
+
+# --------------------------------------------------------------------------- dense sequences
+
+
+def first_free(store: ObjectStore, key_of: Callable[[int], str], start: int = 0) -> int:
+    """First free slot at or after ``start`` (``start`` is 0 or follows a taken slot).
+
+    Galloping then bisecting: O(log n) existence checks. Slots only ever appear, so a
+    stale answer is merely too low, and the put-if-absent that follows finds out.
+    """
+    if not store.exists(key_of(start)):
+        return start
+    taken, step = start, 1
+    while store.exists(key_of(taken + step)):
+        taken, step = taken + step, step * 2
+    free = taken + step
+    while free - taken > 1:
+        mid = (taken + free) // 2
+        if store.exists(key_of(mid)):
+            taken = mid
+        else:
+            free = mid
+    return free
+
+
+def append_dense(store: ObjectStore, key_of: Callable[[int], str], data: bytes, start: int = 0) -> int:
+    """Put ``data`` into the first free slot and return its number.
+
+    A slot is only written when its predecessor is known to exist, so the sequence never
+    has a hole; a lost race (412) means the slot is taken and the next one is tried.
+    """
+    seq = first_free(store, key_of, start)
+    while not store.put_if_absent(key_of(seq), data):
+        seq = first_free(store, key_of, seq + 1)
+    return seq
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def _landed(store: ObjectStore, mark_key: str) -> bool:
+def new_log_id(moment: datetime) -> str:
+    """'20261123T105107Z-1a2b3c4d5e6f': UTC opening time (its day partition) + a random part."""
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}"
+
+
+def end_log(store: ObjectStore, log: str, reason: Literal["closed", "sealed"], start: int = 0) -> int:
+    """Write the log's end into its first free slot; returns that slot."""
+    end = LogEnd(ended_at=keys.feed_stamp(utc_now()), reason=reason)
+    return append_dense(store, lambda n: keys.feed_slot_key(log, n), _json(end), start)
+
+
+class FeedWriter:
+    """One writer's feed log: entries in the order this writer stored versions.
+
+    Thread-safe (the crawl stores articles from several threads); appends are serialised,
+    which costs two small puts per stored version.
+    """
+
+    def __init__(self, store: ObjectStore, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._log: str | None = None
+        self._next = 0
+
+    @property
+    def log(self) -> str | None:
+        """The open log's id (None before the first entry or after close)."""
+        return self._log
+
+    def _open(self) -> str:
+        if self._log is None:
+            now = self.clock()
+            log = new_log_id(now)
+            opened = LogOpened(log=log, opened_at=keys.feed_stamp(now))
+            append_dense(self.store, keys.feed_registry_key, _json(opened))
+            self._log, self._next = log, 0
+        return self._log
+
+    def append(self, record: ArticleRecord, key: str) -> str | None:
+        """Give the stored version ``record`` (under ``key``) its one feed entry.
+
+        Returns the slot key when this call wrote the entry, None when it was there already.
+        """
+        with self._lock:
+            try:
+                return self._append(record, key)
+            except BaseException:
+                self._log = None  # a claim of ours may name the current slot: never reuse it
+                raise
+
+    def _append(self, record: ArticleRecord, key: str) -> str | None:
+        claims = sorted(self.store.list(keys.feed_claims_prefix(record.id, record.version)))
+        epoch = int(claims[-1].rsplit("/", 1)[-1].removesuffix(".json")) if claims else 0
+        while True:
+            claim_key = keys.feed_claim_key(record.id, record.version, epoch)
+            claim = _read_claim(self.store, claim_key)
+            if claim is None:
+                mine = Claim(log=self._open(), seq=self._next)
+                won = self.store.put_if_absent(claim_key, _json(mine))
+                claim = mine if won else _read_claim(self.store, claim_key)
+                assert claim is not None
+            slot_key = keys.feed_slot_key(claim.log, claim.seq)
+            entry = _entry(record, key, self.clock())
+            wrote = self.store.put_if_absent(slot_key, _json(entry))
+            slot = entry if wrote else _parse_slot(self.store.get(slot_key))
+            if (claim.log, claim.seq) == (self._log, self._next):
+                if isinstance(slot, LogEnd):
+                    self._log = None  # sealed under us: the next entry opens a new log
+                else:
+                    self._next += 1
+            if isinstance(slot, FeedEntry) and (slot.id, slot.version) == (record.id, record.version):
+                return slot_key if wrote else None
+            epoch += 1  # the claimed slot holds something else: the claim is void
+
+    def close(self) -> None:
+        """End the log, so followers stop polling it (idempotent)."""
+        with self._lock:
+            if self._log is not None:
+                end_log(self.store, self._log, "closed", self._next)
+                self._log = None
+
+
+def _read_claim(store: ObjectStore, claim_key: str) -> Claim | None:
     try:
-        mark = FeedMark.model_validate_json(store.get(mark_key))
+        return Claim.model_validate_json(store.get(claim_key))
     except NotFound:
-        return False
-    return store.exists(mark.entry)
+        return None
 
 
 def has_entry(store: ObjectStore, id_: str, version: str) -> bool:
-    """True when a feed entry of this version is visible (newest mark checked first)."""
-    marks = sorted(store.list(keys.feed_marks_prefix(id_, version)), reverse=True)
-    return any(_landed(store, mark) for mark in marks)
+    """True when the version's entry is in the feed (its latest claim's slot holds it)."""
+    claims = sorted(store.list(keys.feed_claims_prefix(id_, version)))
+    if not claims:
+        return False
+    claim = Claim.model_validate_json(store.get(claims[-1]))
+    try:
+        slot = _parse_slot(store.get(keys.feed_slot_key(claim.log, claim.seq)))
+    except NotFound:
+        return False
+    return isinstance(slot, FeedEntry) and (slot.id, slot.version) == (id_, version)
 
 
-def _seq(mark_key: str) -> int:
-    return int(mark_key.rsplit("/", 1)[-1].removesuffix(".json"))
-
-
-def append(store: ObjectStore, record: ArticleRecord, key: str, clock: Clock = utc_now) -> str | None:
-    """Make sure the version ``record`` (stored under ``key``) has a feed entry.
-
-    Returns the entry key written, or None when one was already there.
-    """
-    marks = sorted(store.list(keys.feed_marks_prefix(record.id, record.version)))
-    if any(_landed(store, mark) for mark in reversed(marks)):
-        return None
-    seq = _seq(marks[-1]) + 1 if marks else 0
-    while True:
-        entry_key = keys.feed_entry_key(clock(), record.id, record.version)
-        mark = FeedMark(entry=entry_key).model_dump_json().encode("utf-8")
-        if store.put_if_absent(keys.feed_mark_key(record.id, record.version, seq), mark):
-            break
-        if _landed(store, keys.feed_mark_key(record.id, record.version, seq)):
-            return None  # a concurrent writer finished first
-        seq += 1  # its entry may still be in flight: announce ours after it
-    store.put_if_absent(entry_key, _entry(record, key, entry_key).model_dump_json().encode("utf-8"))
-    return entry_key
-
-
-def _entry(record: ArticleRecord, key: str, entry_key: str) -> FeedEntry:
+def _entry(record: ArticleRecord, key: str, moment: datetime) -> FeedEntry:
     return FeedEntry(
-        stamp=entry_key.rsplit("/", 1)[-1].split("-", 1)[0],
         id=record.id,
         version=record.version,
         key=key,
@@ -116,148 +255,130 @@ def _entry(record: ArticleRecord, key: str, entry_key: str) -> FeedEntry:
         content_hash=record.content_hash,
         crawled_at=record.crawled_at,
         run_id=record.run_id,
+        appended_at=keys.feed_stamp(moment),
     )
 
 
-def _parse(entry_key: str) -> tuple[str, str, str] | None:
-    """'.../<stamp>-<id>-<version>.json' -> (stamp, id, version); None for anything else."""
-    name = entry_key.rsplit("/", 1)[-1]
-    if not name.endswith(".json"):
-        return None
-    parts = name.removesuffix(".json").split("-")
-    if len(parts) != 3:
-        return None
-    try:
-        keys.parse_feed_stamp(parts[0])
-    except ValueError:
-        return None
-    return parts[0], parts[1], parts[2]
+# --------------------------------------------------------------------------- maintenance
 
 
-# --------------------------------------------------------------------------- cursor
+def _log_time(log: str) -> datetime:
+    return datetime.strptime(log.split("-", 1)[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
-def _digest(id_: str, version: str) -> bytes:
-    return hashlib.blake2b(f"{id_}-{version}".encode(), digest_size=8).digest()
+def seal_idle(
+    store: ObjectStore, idle: timedelta = DEFAULT_IDLE, days: int = 3, now: datetime | None = None
+) -> list[str]:
+    """End the logs opened in the last ``days`` UTC days that saw no entry for ``idle``.
+
+    Those are logs of writers that died or never closed; followers stop polling them.
+    Returns the sealed logs. Safe even if such a writer is alive (it opens a new log).
+    """
+    now = now or utc_now()
+    sealed = []
+    for back in range(days, -1, -1):
+        day = (now - timedelta(days=back)).date().isoformat()
+        for log_prefix in store.list_dirs(keys.feed_logs_day_prefix(day)):
+            log = log_prefix.rstrip("/").rsplit("/", 1)[-1]
+            slots = sorted(store.list(log_prefix))
+            if slots:
+                last = _parse_slot(store.get(slots[-1]))
+                if isinstance(last, LogEnd):
+                    continue
+                active = datetime.strptime(last.appended_at, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+            else:
+                active = _log_time(log)
+            if now - active >= idle:
+                end_log(store, log, "sealed", len(slots))
+                sealed.append(log)
+    return sealed
 
 
-class Cursor:
-    """Where a follower is: the time its last call started and what it delivered recently."""
+def entries_appended_since(store: ObjectStore, since: datetime) -> Iterator[FeedEntry]:
+    """Entries appended at or after ``since`` (maintenance: lists the feed's recent logs)."""
+    first = (since - timedelta(days=1)).date()  # a log opened the day before may still append
+    day = first
+    today = utc_now().date()
+    slot_keys: list[str] = []
+    while day <= today:
+        for log_prefix in store.list_dirs(keys.feed_logs_day_prefix(day.isoformat())):
+            slot_keys += [k for k in store.list(log_prefix) if k.endswith(".json")]
+        day += timedelta(days=1)
+    stamp = keys.feed_stamp(since)
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        for slot in pool.map(lambda k: _parse_slot(store.get(k)), slot_keys):
+            if isinstance(slot, FeedEntry) and slot.appended_at >= stamp:
+                yield slot
 
-    def __init__(self, at: datetime, seen: dict[bytes, int] | None = None) -> None:
-        self.at = at
-        self.seen = seen or {}  # digest(id, version) -> epoch seconds of the entry's stamp
+
+# --------------------------------------------------------------------------- following
+
+
+class Cursor(BaseModel):
+    """Where a follower is: the next registry slot and the next slot of each open log."""
+
+    registry: int = 0
+    logs: dict[str, int] = Field(default_factory=dict)  # in registry order
 
     def encode(self) -> str:
-        packed = b"".join(_SEEN.pack(sec, dig) for dig, sec in sorted(self.seen.items(), key=lambda i: i[1]))
-        body = {
-            "v": CURSOR_VERSION,
-            "at": keys.feed_stamp(self.at),
-            "seen": base64.b64encode(zlib.compress(packed, 9)).decode("ascii"),
-        }
+        body = {"v": CURSOR_VERSION, "r": self.registry, "l": [[log, n] for log, n in self.logs.items()]}
         raw = json.dumps(body, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """Parse a cursor string; ValueError if it is not one of ours."""
+        text = text.strip()
         try:
-            raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
-            body = json.loads(raw)
-            if body.get("v") != CURSOR_VERSION:
-                raise ValueError(f"unsupported cursor version {body.get('v')!r}")
-            packed = zlib.decompress(base64.b64decode(body["seen"]))
-            seen = {dig: sec for sec, dig in _SEEN.iter_unpack(packed)}
-            return cls(keys.parse_feed_stamp(body["at"]), seen)
-        except (ValueError, KeyError, TypeError, zlib.error, struct.error) as exc:
+            body = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            if not isinstance(body, dict) or body.get("v") != CURSOR_VERSION:
+                raise ValueError("unknown cursor version")
+            logs = {str(log): int(n) for log, n in body["l"]}
+            return cls(registry=int(body["r"]), logs=logs)
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise ValueError(f"not a Dateline feed cursor: {exc}") from exc
 
 
-# --------------------------------------------------------------------------- following
-
-
 class Follow:
-    """One pass over the feed after a cursor: iterate the entries, then read ``cursor``.
+    """One pass over the feed after a cursor: iterate the entries; ``cursor`` resumes after them.
 
-    Entries come in stamp order and are loaded one at a time, so following from the start of
-    a large archive streams; memory holds one hour of entry keys plus the dedup window.
+    Entries of one log come in that writer's order; logs in the order they were opened.
+    Loads one slot at a time, so following a large archive from the start streams.
     """
 
-    def __init__(
-        self,
-        store: ObjectStore,
-        since: str | Cursor | None = None,
-        *,
-        window: timedelta = DEFAULT_WINDOW,
-        clock: Clock = utc_now,
-    ) -> None:
+    def __init__(self, store: ObjectStore, since: str | Cursor | None = None) -> None:
         self.store = store
-        self.window = window
-        self._clock = clock
-        self._since = Cursor.decode(since) if isinstance(since, str) else since
-        self._cursor: str | None = None
+        start = Cursor.decode(since) if isinstance(since, str) else since or Cursor()
+        self._at = start.model_copy(deep=True)
 
     @property
     def cursor(self) -> str:
-        """The cursor to resume from; available once iteration has finished."""
-        if self._cursor is None:
-            raise RuntimeError("iterate the Follow to the end before asking for its cursor")
-        return self._cursor
+        """Resumes right after the last entry yielded so far."""
+        return self._at.encode()
 
     def __iter__(self) -> Iterator[FeedEntry]:
-        started = self._clock()
-        lower = self._since.at - self.window if self._since else None
-        seen = dict(self._since.seen) if self._since else {}
-        for hour in self._hours(lower):
-            listed = sorted(p for p in map(_parse, self.store.list(hour)) if p is not None)
-            for stamp, id_, version in listed:
-                moment = keys.parse_feed_stamp(stamp)
-                digest = _digest(id_, version)
-                if digest in seen or (lower is not None and moment < lower):
-                    seen.setdefault(digest, int(moment.timestamp()))
-                    continue
-                seen[digest] = int(moment.timestamp())
-                yield self._load(hour, stamp, id_, version)
-            if lower is None:  # full replay: keep only what can still have a duplicate
-                seen = _recent(seen, _hour_start(hour) - 2 * self.window)
-        self._cursor = Cursor(started, _recent(seen, started - 2 * self.window)).encode()
+        at = self._at
+        while (opened := self._get(keys.feed_registry_key(at.registry))) is not None:
+            at.logs.setdefault(LogOpened.model_validate_json(opened).log, 0)
+            at.registry += 1
+        for log in list(at.logs):
+            while (data := self._get(keys.feed_slot_key(log, at.logs[log]))) is not None:
+                slot = _parse_slot(data)
+                if isinstance(slot, LogEnd):
+                    del at.logs[log]
+                    break
+                at.logs[log] += 1
+                yield slot
 
-    def _load(self, hour: str, stamp: str, id_: str, version: str) -> FeedEntry:
-        return FeedEntry.model_validate_json(self.store.get(f"{hour}{stamp}-{id_}-{version}.json"))
-
-    def _hours(self, lower: datetime | None) -> Iterator[str]:
-        """Hour partitions at or after ``lower`` (all of them without), oldest first."""
-        low_day = lower.astimezone(UTC).strftime("%Y-%m-%d") if lower else ""
-        low_hour = lower.astimezone(UTC).strftime("%H") if lower else ""
-        for day_prefix in sorted(self.store.list_dirs(keys.FEED_ROOT)):
-            day = keys.partition_value(day_prefix, "date") or ""
-            if day < low_day:
-                continue
-            for hour_prefix in sorted(self.store.list_dirs(day_prefix)):
-                if day == low_day and (keys.partition_value(hour_prefix, "hour") or "") < low_hour:
-                    continue
-                yield hour_prefix
+    def _get(self, key: str) -> bytes | None:
+        try:
+            return self.store.get(key)
+        except NotFound:
+            return None
 
 
-def _hour_start(hour_prefix: str) -> datetime:
-    day = keys.partition_value(hour_prefix, "date") or "1970-01-01"
-    hour = keys.partition_value(hour_prefix, "hour") or "00"
-    return datetime.fromisoformat(f"{day}T{hour}:00:00+00:00")
-
-
-def _recent(seen: dict[bytes, int], since: datetime) -> dict[bytes, int]:
-    floor = int(since.timestamp())
-    return {digest: sec for digest, sec in seen.items() if sec >= floor}
-
-
-def changes(
-    store: ObjectStore,
-    since: str | None = None,
-    *,
-    window: timedelta = DEFAULT_WINDOW,
-    clock: Clock = utc_now,
-) -> tuple[list[FeedEntry], str]:
-    """All entries after ``since`` and the cursor to resume from (small batches; see Follow)."""
-    follow = Follow(store, since, window=window, clock=clock)
+def changes(store: ObjectStore, since: str | None = None) -> tuple[list[FeedEntry], str]:
+    """All entries after ``since`` and the cursor to resume from (small archives, tests)."""
+    follow = Follow(store, since)
     entries = list(follow)
     return entries, follow.cursor

@@ -84,28 +84,40 @@ FEED_ROOT = "feed/"
 PARQUET_ROOT = "articles-parquet/"
 
 
+SEQ_DIGITS = 12  # zero-padded sequence numbers: keys sort in sequence order
+
+
 def feed_stamp(moment: datetime) -> str:
-    """'20261123T105107.123456Z': the feed's sort key (UTC, microseconds)."""
+    """'20261123T105107.123456Z': when a feed log was opened or an entry appended (UTC)."""
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def parse_feed_stamp(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+def feed_registry_key(seq: int) -> str:
+    """Slot ``seq`` of the log registry: a dense sequence naming every feed log ever opened."""
+    return f"{FEED_ROOT}registry/{seq:0{SEQ_DIGITS}d}.json"
 
 
-def feed_entry_key(moment: datetime, id_: str, version: str) -> str:
-    """One entry per stored version, partitioned by the UTC date and hour it was written."""
-    utc = moment.astimezone(UTC)
-    return f"{FEED_ROOT}date={utc:%Y-%m-%d}/hour={utc:%H}/{feed_stamp(utc)}-{id_}-{version}.json"
+def feed_log_prefix(log: str) -> str:
+    """A feed log's slots; the log id starts with its opening stamp, so logs group by UTC day."""
+    return f"{FEED_ROOT}logs/date={log[:4]}-{log[4:6]}-{log[6:8]}/{log}/"
 
 
-def feed_mark_key(id_: str, version: str, seq: int) -> str:
-    """Announces the feed entry of a version before it is written (see archive/feed.py)."""
-    return f"{feed_marks_prefix(id_, version)}{seq:06d}.json"
+def feed_logs_day_prefix(day: str) -> str:
+    return f"{FEED_ROOT}logs/date={day}/"
 
 
-def feed_marks_prefix(id_: str, version: str) -> str:
-    return f"feedmarks/{id_[:2]}/{id_}/{version}/"
+def feed_slot_key(log: str, seq: int) -> str:
+    """Slot ``seq`` of a log: one entry (or the log's end) per slot, dense from 0."""
+    return f"{feed_log_prefix(log)}{seq:0{SEQ_DIGITS}d}.json"
+
+
+def feed_claim_key(id_: str, version: str, epoch: int) -> str:
+    """Which log slot holds this version's feed entry (epoch > 0 only after a slot was sealed)."""
+    return f"{feed_claims_prefix(id_, version)}{epoch:06d}.json"
+
+
+def feed_claims_prefix(id_: str, version: str) -> str:
+    return f"{FEED_ROOT}claims/{id_[:2]}/{id_}/{version}/"
 
 
 def hash_claim_key(site: str, content_hash: str, published: str | None) -> str:

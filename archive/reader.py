@@ -8,7 +8,7 @@ each object either completely or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from archive import feed, keys, similarity
 from archive.aliases import AliasRecord, aliases_of
@@ -153,12 +153,13 @@ class ArchiveReader:
         """The record stored under ``key`` (as named by feed entries and id pointers)."""
         return self._load(key)
 
-    def follow(self, since: str | None = None, window: timedelta = feed.DEFAULT_WINDOW) -> feed.Follow:
+    def follow(self, since: str | None = None) -> feed.Follow:
         """Feed entries stored after the cursor ``since`` (all without); see archive/feed.py.
 
-        Iterate the result, then read its ``cursor`` to resume from next time.
+        Iterate the result (entries name their records: ``record(entry.key)``), then read its
+        ``cursor`` to resume from next time.
         """
-        return feed.Follow(self.store, since, window=window)
+        return feed.Follow(self.store, since)
 
     def aliases(self, id_: str) -> list[AliasRecord]:
         """Other URLs whose (same) text is stored as this article."""

@@ -70,8 +70,18 @@ class ArchiveWriter:
         index_similarity: bool = True,
     ) -> None:
         self.store = store
-        self.clock = clock or feed.utc_now  # stamps feed entries; tests inject skewed clocks
+        self.feed = feed.FeedWriter(store, clock or feed.utc_now)  # this writer's feed log
         self.index_similarity = index_similarity
+
+    def close(self) -> None:
+        """End this writer's feed log, so followers stop polling it (idle logs are sealed anyway)."""
+        self.feed.close()
+
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def store_raw(
         self,
@@ -136,7 +146,7 @@ class ArchiveWriter:
         aliases.claim(self.store, record, key)
         if self.index_similarity:
             similarity.index(self.store, record, key)
-        feed.append(self.store, record, key, self.clock)
+        self.feed.append(record, key)
 
     def versions_of(self, id_: str) -> set[str]:
         """Versions of an article listed in the id index."""

@@ -1,20 +1,19 @@
 """Change feed: one entry per stored version, crash-safe, and followers that miss nothing and
-read nothing twice while writers (with skewed clocks) keep writing (local and S3)."""
+read nothing twice while several writers (threads, crawl processes) keep writing (local and S3)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from archive import feed, keys
-from archive.feed import Cursor, Follow
+from archive.feed import Claim, Cursor, Follow
 from archive.records import ArticleRecord
 from archive.store import ObjectStore, open_store
 from archive.writer import ArchiveWriter
@@ -28,13 +27,18 @@ def record(n: int, text: str = "", **fields: Any) -> ArticleRecord:
     return make_record(text or f"Story number {n} about the harbour.", url=f"{BASE}{n}", **fields)
 
 
-def follow_all(store: ObjectStore, since: str | None = None, **kw: Any) -> tuple[list[tuple[str, str]], str]:
-    entries, cursor = feed.changes(store, since, **kw)
+def follow_all(store: ObjectStore, since: str | None = None) -> tuple[list[tuple[str, str]], str]:
+    entries, cursor = feed.changes(store, since)
     return [(e.id, e.version) for e in entries], cursor
 
 
-def skewed(offset: timedelta) -> Callable[[], datetime]:
-    return lambda: datetime.now(UTC) + offset
+def stored_versions(store: ObjectStore) -> list[tuple[str, str]]:
+    """Every (id, version) in the id index: the truth a follower must match."""
+    return sorted(tuple(k.removesuffix(".json").split("/")[2:4]) for k in store.list("ids/"))  # type: ignore[misc]
+
+
+def writer_of(store: ObjectStore) -> ArchiveWriter:
+    return ArchiveWriter(store, index_similarity=False)  # similarity is tested elsewhere
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def store(archive_uri: str) -> ObjectStore:
 
 
 def test_each_stored_version_is_announced_once(store: ObjectStore) -> None:
-    writer = ArchiveWriter(store)
+    writer = writer_of(store)
     v1, v2 = record(1), record(1, "Story number 1, updated.", crawled_at="2026-11-24T08:00:00Z")
     statuses = [writer.store_article(r) for r in (v1, v1, v2, record(2), v2)]
     assert statuses == ["new", "unchanged", "new_version", "new", "unchanged"]
@@ -61,105 +65,167 @@ def test_each_stored_version_is_announced_once(store: ObjectStore) -> None:
     )
     assert store.exists(first.key)  # an entry never names a missing record
     assert follow_all(store, cursor)[0] == []  # nothing new: nothing again
+    assert feed.has_entry(store, v1.id, v1.version)
+
+
+def test_sequences_are_dense_and_each_writer_has_its_own_log(store: ObjectStore) -> None:
+    a, b = writer_of(store), writer_of(store)
+    for n in range(3):
+        a.store_article(record(n))
+        b.store_article(record(100 + n))
+    assert a.feed.log != b.feed.log
+    assert [k.rsplit("/", 1)[-1] for k in store.list("feed/registry/")] == [
+        "000000000000.json",
+        "000000000001.json",
+    ]
+    for log in (a.feed.log, b.feed.log):
+        assert log is not None
+        slots = [k.rsplit("/", 1)[-1] for k in store.list(keys.feed_log_prefix(log))]
+        assert slots == [f"{n:012d}.json" for n in range(3)]
+    seen, _ = follow_all(store)  # log by log, each in its writer's order
+    assert seen == [(record(n).id, record(n).version) for n in (0, 1, 2, 100, 101, 102)]
+
+
+def test_dense_append_finds_the_tail_in_few_requests(tmp_path: Any) -> None:
+    store = open_store(str(tmp_path / "a"))
+    for n in range(37):
+        store.put_if_absent(keys.feed_registry_key(n), b"{}")
+    probes: list[str] = []
+    real_exists = store.exists
+    store.exists = lambda key: probes.append(key) or real_exists(key)  # type: ignore[method-assign]
+    assert feed.append_dense(store, keys.feed_registry_key, b"{}") == 37
+    assert len(probes) <= 14  # galloping + bisection, not one probe per slot
 
 
 def test_cursor_is_opaque_and_round_trips() -> None:
-    cursor = Cursor(datetime(2026, 11, 23, 10, 51, 7, 123456, tzinfo=UTC), {b"12345678": 1_790_000_000})
+    cursor = Cursor(registry=3, logs={"20261123T105107Z-0123456789ab": 17})
     text = cursor.encode()
     assert text.replace("-", "").replace("_", "").isalnum()  # one shell word, no padding
-    back = Cursor.decode(text)
-    assert (back.at, back.seen) == (cursor.at, cursor.seen)
-    for bad in ("", "not-a-cursor", text[:-4]):
+    assert Cursor.decode(text) == cursor
+    for bad in ("", "not-a-cursor", text[:-4], "eyJ2IjoxfQ"):
         with pytest.raises(ValueError, match="cursor"):
             Cursor.decode(bad)
 
 
-class _DropFeedEntries:
-    """A store that dies right after announcing a feed entry (the crash being simulated)."""
+def test_a_cursor_taken_mid_stream_resumes_exactly_there(store: ObjectStore) -> None:
+    writer = writer_of(store)
+    written = [record(n) for n in range(6)]
+    for rec in written:
+        writer.store_article(rec)
+    follow = Follow(store)
+    it = iter(follow)
+    head = [next(it), next(it)]
+    rest, _ = follow_all(store, follow.cursor)
+    assert [(e.id, e.version) for e in head] + rest == [(r.id, r.version) for r in written]
+
+
+class _FailSlots:
+    """A store whose writer dies after claiming a slot and before writing it (the crash)."""
 
     def __init__(self, inner: ObjectStore) -> None:
         self.inner, self.uri = inner, inner.uri
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
-        if key.startswith(keys.FEED_ROOT):
-            raise RuntimeError("killed between the mark and the entry")
+        if key.startswith("feed/logs/"):
+            raise RuntimeError("killed between the claim and the entry")
         return self.inner.put_if_absent(key, data, content_type)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
-def test_crash_between_mark_and_entry_is_completed_once_by_the_rerun(store: ObjectStore) -> None:
+def test_crash_between_claim_and_entry_is_completed_once_by_the_rerun(store: ObjectStore) -> None:
     rec = record(3)
     with pytest.raises(RuntimeError):
-        ArchiveWriter(_DropFeedEntries(store)).store_article(rec)  # type: ignore[arg-type]
-    assert list(store.list(keys.feed_marks_prefix(rec.id, rec.version)))  # announced ...
-    assert list(store.list(keys.FEED_ROOT)) == []  # ... but never written
+        writer_of(_FailSlots(store)).store_article(rec)  # type: ignore[arg-type]
+    [claim_key] = store.list(keys.feed_claims_prefix(rec.id, rec.version))
+    assert not feed.has_entry(store, rec.id, rec.version)
+    assert follow_all(store)[0] == []
 
-    writer = ArchiveWriter(store)
+    writer = writer_of(store)
     assert writer.store_article(rec) == "unchanged"  # the crawl's rerun: record known, feed completed
     assert writer.store_article(rec) == "unchanged"
-    assert len(list(store.list(keys.FEED_ROOT))) == 1
+    claim = Claim.model_validate_json(store.get(claim_key))
+    assert store.exists(keys.feed_slot_key(claim.log, claim.seq))  # the claimed slot was filled ...
+    assert writer.feed.log is None  # ... by the rerun, which needed no log of its own
     assert follow_all(store)[0] == [(rec.id, rec.version)]
 
 
-def test_overlapping_writers_of_one_version_are_read_once(store: ObjectStore) -> None:
-    """Writer A announced an entry and is slow to put it; B writes its own; A's lands later."""
+def test_two_writers_of_one_version_share_its_single_slot(store: ObjectStore) -> None:
+    """Writer A claimed a slot and is slow to fill it; B stores the same version meanwhile."""
     rec = record(4)
-    writer = ArchiveWriter(store)
-    key = keys.article_key(rec.site, rec.published.date, rec.id, rec.version)
-    slow_entry = keys.feed_entry_key(datetime.now(UTC) - timedelta(seconds=30), rec.id, rec.version)
+    a, b = writer_of(store), writer_of(store)
+    a.store_article(record(40))  # A has a log with one entry; its next slot is 1
+    assert a.feed.log is not None
     store.put_if_absent(
-        keys.feed_mark_key(rec.id, rec.version, 0), json.dumps({"entry": slow_entry}).encode()
+        keys.feed_claim_key(rec.id, rec.version, 0), Claim(log=a.feed.log, seq=1).model_dump_json().encode()
     )
-    assert writer.store_article(rec) == "new"  # B: A's entry is not there, so B writes one
-
     seen, cursor = follow_all(store)
-    assert seen == [(rec.id, rec.version)]
-    store.put_if_absent(slow_entry, feed._entry(rec, key, slow_entry).model_dump_json().encode())  # A lands
-    assert len(list(store.list(keys.FEED_ROOT))) == 2
-    assert follow_all(store, cursor)[0] == []  # its late, older-stamped entry is the same version
-    assert follow_all(store)[0] == [(rec.id, rec.version)]  # a full replay dedupes too
-
-
-def test_entry_stamped_before_the_cursor_is_still_delivered(store: ObjectStore) -> None:
-    """A writer whose clock is 5 minutes behind (or whose put was slow) writes 'in the past'."""
-    ArchiveWriter(store).store_article(record(5))
-    _, cursor = follow_all(store)
-    late = record(6)
-    ArchiveWriter(store, clock=skewed(-timedelta(minutes=5))).store_article(late)
+    assert seen == [(record(40).id, record(40).version)]
+    assert b.store_article(rec) == "new"  # B finds A's claim and fills A's slot
+    assert b.feed.log is None
+    a_key = keys.article_key(rec.site, rec.published.date, rec.id, rec.version)
+    assert a.feed.append(rec, a_key) is None  # A lands late: its slot is already there
+    a.store_article(record(41))
     seen, cursor = follow_all(store, cursor)
-    assert seen == [(late.id, late.version)]
+    assert seen == [(rec.id, rec.version), (record(41).id, record(41).version)]
     assert follow_all(store, cursor)[0] == []
-    # the window is what makes this work: with none, the late entry is behind the cursor
-    ArchiveWriter(store, clock=skewed(-timedelta(minutes=5))).store_article(record(7))
-    assert follow_all(store, cursor, window=timedelta(0))[0] == []
+
+
+def test_sealing_ends_idle_logs_and_a_sealed_live_writer_moves_on(store: ObjectStore) -> None:
+    writer = writer_of(store)
+    writer.store_article(record(50))
+    first_log = writer.feed.log
+    _, cursor = follow_all(store)
+    assert first_log in Cursor.decode(cursor).logs  # an open log is polled
+    assert feed.seal_idle(store, idle=timedelta(hours=1)) == []  # not idle yet
+    assert feed.seal_idle(store, idle=timedelta(0)) == [first_log]
+    assert feed.seal_idle(store, idle=timedelta(0)) == []  # ended once
+
+    writer.store_article(record(51))  # its slot 1 is the end now: the entry goes to a new log
+    assert writer.feed.log not in (None, first_log)
+    seen, cursor = follow_all(store, cursor)
+    assert seen == [(record(51).id, record(51).version)]
+    assert first_log not in Cursor.decode(cursor).logs  # ended logs leave the cursor
+
+    writer.close()
+    _, cursor = follow_all(store, cursor)
+    assert Cursor.decode(cursor).logs == {}
+    writer.store_article(record(52))  # a closed writer opens a new log when it stores again
+    assert follow_all(store, cursor)[0] == [(record(52).id, record(52).version)]
 
 
 def test_follower_while_writers_write_misses_nothing_and_reads_nothing_twice(store: ObjectStore) -> None:
-    """Three writers (clocks -2 min, 0, +1 min) write bursts, one re-stores another's versions;
-    a follower polls with its cursor until they are done, then once more."""
-    stored: list[tuple[str, str]] = []
-    lock = threading.Lock()
+    """Three writers store in bursts from threads (one re-stores another's pages, one updates
+    them), a sealer ends logs under them, and a follower polls with its cursor throughout."""
+    done = threading.Event()
 
-    def write(offset: timedelta, numbers: range, restore: bool = False) -> None:
-        writer = ArchiveWriter(store, clock=skewed(offset))
-        for n in numbers:
-            rec = record(n, f"Story {n}, told at length about the harbour and the storm.")
-            status = writer.store_article(rec)
-            if status in ("new", "new_version"):
-                with lock:
-                    stored.append((rec.id, rec.version))
-            if n % 4 == 0:
-                time.sleep(0.05)  # bursts
+    def write(numbers: range, text: str = "") -> None:
+        writer = writer_of(store)
+        threads = [
+            threading.Thread(target=lambda n=n: writer.store_article(record(n, text.format(n))))
+            for n in numbers
+        ]  # as the crawl does: stores run in threads, the feed log serialises them
+        for i, t in enumerate(threads):
+            t.start()
+            if i % 4 == 3:
+                time.sleep(0.03)
+        for t in threads:
+            t.join()
+
+    def seal() -> None:
+        while not done.is_set():
+            feed.seal_idle(store, idle=timedelta(0))  # the worst case: live logs sealed too
+            time.sleep(0.1)
 
     writers = [
-        threading.Thread(target=write, args=(timedelta(minutes=-2), range(100, 112))),
-        threading.Thread(target=write, args=(timedelta(0), range(200, 212))),
-        threading.Thread(target=write, args=(timedelta(minutes=1), range(300, 312))),
-        threading.Thread(target=write, args=(timedelta(0), range(100, 112), True)),  # same site, same pages
+        threading.Thread(target=write, args=(range(100, 112),)),
+        threading.Thread(target=write, args=(range(200, 212),)),
+        threading.Thread(target=write, args=(range(100, 112),)),  # the same versions again
+        threading.Thread(target=write, args=(range(100, 106), "Story {}, updated.")),
     ]
-    for t in writers:
+    sealer = threading.Thread(target=seal)
+    for t in [*writers, sealer]:
         t.start()
     delivered: list[tuple[str, str]] = []
     cursor: str | None = None
@@ -169,29 +235,18 @@ def test_follower_while_writers_write_misses_nothing_and_reads_nothing_twice(sto
         delivered += batch
         polls += 1
         time.sleep(0.02)
-    for t in writers:
+    done.set()
+    for t in [*writers, sealer]:
         t.join()
     batch, cursor = follow_all(store, cursor)
     delivered += batch
     assert polls > 1
     assert len(delivered) == len(set(delivered)), "a version was delivered twice"
-    assert sorted(delivered) == sorted(stored) and len(stored) == 36
-
-
-def test_follow_from_start_streams_every_entry_once(store: ObjectStore) -> None:
-    writer = ArchiveWriter(store)
-    written = [record(n) for n in range(8)]
-    for rec in written:
-        writer.store_article(rec)
-    follow = Follow(store)
-    with pytest.raises(RuntimeError):
-        _ = follow.cursor  # only known once the pass is over
-    assert [(e.id, e.version) for e in follow] == [(r.id, r.version) for r in written]  # write order
-    assert Cursor.decode(follow.cursor).seen  # recent versions are remembered for deduplication
+    assert sorted(delivered) == stored_versions(store) and len(delivered) == 30
 
 
 def test_cli_follow_prints_records_and_the_cursor_last(store: ObjectStore) -> None:
-    writer = ArchiveWriter(store)
+    writer = writer_of(store)
     for n in (10, 11):
         writer.store_article(record(n))
     runner = CliRunner()
