@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,11 @@ from archive.records import ArticleRecord
 from archive.store import ObjectStore, open_store
 from archive.writer import ArchiveWriter
 from dateline.cli import app
+from dateline.config import parse_sites
+from dateline.crawljob import run_site_crawl
+from dateline.localsite import NewsSite
+from tests.e2e_helpers import FAST_SETTINGS
+from tests.fixtures.sites import truth_pages
 from tests.test_writer import make_record
 
 BASE = "https://news.example/feed/"
@@ -266,3 +272,50 @@ def test_cli_follow_prints_records_and_the_cursor_last(store: ObjectStore) -> No
 
     bad = runner.invoke(app, ["follow", "--archive", store.uri, "--since", "garbage"])
     assert bad.exit_code == 1
+
+
+@pytest.mark.slow
+def test_a_consumer_follows_two_real_crawls_while_they_write(
+    archive_uri: str, site_factory: Callable[..., NewsSite]
+) -> None:
+    """Two sites crawled at once (two crawl processes, each storing from threads) while a
+    consumer polls `follow`: it sees records during the crawls, and at the end exactly every
+    stored version, once."""
+    sites = [site_factory(truth_pages(5, seed=seed), name=f"site-{seed}") for seed in (1, 2)]
+    configs = []
+    for site in sites:
+        config = site.site_config()
+        configs.append(parse_sites({"sites": [config]}).sites[0])
+    crawls = [
+        threading.Thread(
+            target=run_site_crawl,
+            args=(config,),
+            kwargs={
+                "user_agent": "T/1.0",
+                "archive_uri": archive_uri,
+                "run_id": f"r{i}",
+                "settings": FAST_SETTINGS,
+            },
+        )
+        for i, config in enumerate(configs)
+    ]
+    store = open_store(archive_uri)
+    for t in crawls:
+        t.start()
+    delivered: list[tuple[str, str]] = []
+    cursor: str | None = None
+    during = 0
+    while any(t.is_alive() for t in crawls):
+        batch, cursor = follow_all(store, cursor)
+        delivered += batch
+        during += len(batch)
+        time.sleep(0.1)
+    for t in crawls:
+        t.join()
+    batch, cursor = follow_all(store, cursor)
+    delivered += batch
+    expected = sum(len(site.expected_articles()) for site in sites)
+    assert during > 0, "the consumer saw nothing while the crawls were writing"
+    assert len(delivered) == len(set(delivered)), "a version was delivered twice"
+    assert sorted(delivered) == stored_versions(store) and len(delivered) == expected
+    assert follow_all(store, cursor)[0] == []
