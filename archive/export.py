@@ -1,12 +1,15 @@
 """Columnar copies of the archive: Parquet parts beside the JSON, and one-file exports.
 
-Compaction (``articles-parquet/site=S/date=D/part-<count>-<digest>.parquet``) mirrors one
+Compaction writes ``articles-parquet/site=S/date=D/part-<digest>.parquet`` for one
 ``articles/site=S/date=D/`` partition: one row per stored version, the record's fields as
-columns. The name is a pure function of the partition's member keys (how many, and a hash of
-their sorted names), so compacting an unchanged partition again writes nothing, and because
-members are never deleted a later part always has more members than an earlier one: in each
-partition the part with the greatest name is the newest and holds every row of the others.
-Readers take that part only (or deduplicate by id and version); nothing mutable, no pointer.
+columns. Objects are never replaced, so a partition that gains versions later gets another
+part holding only the versions no earlier part has: the parts of a partition are disjoint,
+and ``read_parquet('articles-parquet/*/*/*.parquet', hive_partitioning = true)`` is every
+stored version once, in plain SQL. A part's name is a hash of the record keys it holds, so
+compacting an unchanged partition writes nothing and a rerun writes the same part again
+(put-if-absent: a no-op). Compactions must not run concurrently (the deployment has a
+concurrency limit of 1): two compactions of one partition that changed between them could
+each write a part with the same new version.
 """
 
 from __future__ import annotations
@@ -101,14 +104,14 @@ class Compacted:
 
     site: str
     date: str
-    key: str | None  # the partition's current part (None: no articles)
-    rows: int
-    written: bool  # False when the part already existed
+    key: str | None  # the part for the new versions (None: nothing new)
+    rows: int  # rows in that part
+    written: bool  # False when nothing was new or the same part existed already
 
 
-def part_name_for(site: str, day: str, member_keys: list[str]) -> str:
+def part_key_for(site: str, day: str, member_keys: list[str]) -> str:
     digest = hashlib.sha256("\n".join(sorted(member_keys)).encode("utf-8")).hexdigest()
-    return keys.parquet_part_key(site, day, len(member_keys), digest)
+    return keys.parquet_part_key(site, day, digest)
 
 
 def _load_all(store: ObjectStore, member_keys: list[str]) -> list[ArticleRecord]:
@@ -119,28 +122,38 @@ def _load_all(store: ObjectStore, member_keys: list[str]) -> list[ArticleRecord]
         return list(pool.map(load, member_keys))
 
 
+def _versions_in_parts(store: ObjectStore, part_keys: list[str]) -> set[tuple[str, str]]:
+    """(id, version) of every row already compacted (two small columns per part)."""
+
+    def versions(key: str) -> list[tuple[str, str]]:
+        table = pq.read_table(io.BytesIO(store.get(key)), columns=["id", "version"])
+        return list(zip(table.column("id").to_pylist(), table.column("version").to_pylist(), strict=True))
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        return {pair for found in pool.map(versions, part_keys) for pair in found}
+
+
+def _version_of(member_key: str) -> tuple[str, str]:
+    """'articles/.../<id>-<version>.json' -> (id, version)."""
+    id_, _, version = member_key.rsplit("/", 1)[-1].removesuffix(".json").rpartition("-")
+    return id_, version
+
+
+def parts_of(store: ObjectStore, site: str, day: str) -> list[str]:
+    return sorted(k for k in store.list(keys.parquet_prefix(site, day)) if k.endswith(".parquet"))
+
+
 def compact_partition(store: ObjectStore, site: str, day: str) -> Compacted:
-    """Write the Parquet part of one site's day unless the same part exists already."""
+    """Write a part with the site-day's versions that no part has yet (nothing if none)."""
     members = sorted(k for k in store.list(keys.articles_prefix(site, day)) if k.endswith(".json"))
-    if not members:
+    covered = _versions_in_parts(store, parts_of(store, site, day))
+    new = [k for k in members if _version_of(k) not in covered]
+    if not new:
         return Compacted(site, day, None, 0, False)
-    part = part_name_for(site, day, members)
-    if store.exists(part):
-        return Compacted(site, day, part, len(members), False)
-    table = to_table(_load_all(store, members))
+    part = part_key_for(site, day, new)
+    table = to_table(_load_all(store, new))
     written = store.put_if_absent(part, _parquet_bytes(table), PARQUET_CONTENT_TYPE)
     return Compacted(site, day, part, table.num_rows, written)
-
-
-def current_parts(store: ObjectStore, site: str | None = None) -> dict[tuple[str, str], str]:
-    """(site, date) -> key of the newest part: the greatest name in each partition."""
-    found: dict[tuple[str, str], str] = {}
-    root = keys.parquet_prefix(site) if site else keys.PARQUET_ROOT
-    for key in store.list(root):
-        s, d = keys.partition_value(key, "site"), keys.partition_value(key, "date")
-        if s and d and key.endswith(".parquet") and key > found.get((s, d), ""):
-            found[(s, d)] = key
-    return found
 
 
 def partitions_in_range(

@@ -157,6 +157,6 @@ def parquet_prefix(site: str, date: str | None = None) -> str:
     return f"{PARQUET_ROOT}site={site}/date={date}/"
 
 
-def parquet_part_key(site: str, date: str, members: int, digest: str) -> str:
-    """Zero-padded member count first: in a partition the greatest name is the newest, largest part."""
-    return f"{parquet_prefix(site, date)}part-{members:09d}-{digest[:16]}.parquet"
+def parquet_part_key(site: str, date: str, digest: str) -> str:
+    """A Parquet part of one site-day; ``digest`` hashes the record keys it holds."""
+    return f"{parquet_prefix(site, date)}part-{digest[:20]}.parquet"

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archive import keys
-from archive.export import SCHEMA, compact_partition, compact_recent, current_parts, partitions_in_range
+from archive.export import SCHEMA, compact_partition, compact_recent, partitions_in_range, parts_of
 from archive.reader import ArchiveReader
 from archive.records import ArticleRecord
 from archive.store import ObjectStore, open_store
@@ -23,14 +23,11 @@ from tests.test_writer import make_record
 
 BASE = "https://news.example/"
 
-# Latest version per article over the newest part of every partition, then the filter: the
-# same rule as ArchiveReader.iter_records (docs/archive.md, "Parquet").
+# Latest version per article over all parts, then the filter: the same rule as
+# ArchiveReader.iter_records (docs/archive.md, "Parquet").
 LATEST_SQL = """
-WITH parts AS (
-    SELECT * FROM read_parquet('{root}/site=*/date=*/*.parquet', hive_partitioning = true, filename = true)
-    QUALIFY filename = max(filename) OVER (PARTITION BY site, date)
-), latest AS (
-    SELECT * FROM parts
+WITH latest AS (
+    SELECT * FROM read_parquet('{root}/site=*/date=*/*.parquet', hive_partitioning = true)
     QUALIFY row_number() OVER (
         PARTITION BY id
         ORDER BY crawled_at::TIMESTAMPTZ DESC, coalesce(extracted_at, crawled_at)::TIMESTAMPTZ DESC, version DESC
@@ -101,24 +98,29 @@ def test_parquet_schema_has_every_record_field() -> None:
     assert SCHEMA.names == list(ArticleRecord.model_fields)
 
 
-def test_compaction_is_idempotent_and_grows_by_new_parts(store: ObjectStore) -> None:
+def test_compaction_is_idempotent_and_adds_disjoint_parts(store: ObjectStore) -> None:
     first = compact_partition(store, "a", "2026-11-22")
     assert first.written and first.rows == 2  # d22 and the moved version of d20
-    assert first.key is not None and first.key.startswith(
-        keys.parquet_prefix("a", "2026-11-22") + "part-000000002-"
-    )
+    assert first.key is not None and first.key.startswith(keys.parquet_prefix("a", "2026-11-22") + "part-")
     before = sorted(store.list(keys.PARQUET_ROOT))
     again = compact_partition(store, "a", "2026-11-22")
-    assert (again.written, again.key) == (False, first.key)
+    assert (again.written, again.key, again.rows) == (False, None, 0)
     assert sorted(store.list(keys.PARQUET_ROOT)) == before  # an unchanged day writes nothing
 
-    ArchiveWriter(store, index_similarity=False).store_article(rec("late", published="2026-11-22"))
+    late = rec("late", published="2026-11-22")
+    ArchiveWriter(store, index_similarity=False).store_article(late)
     grown = compact_partition(store, "a", "2026-11-22")
-    assert grown.written and grown.rows == 3 and grown.key is not None and grown.key > first.key
-    assert current_parts(store, "a")[("a", "2026-11-22")] == grown.key
-    table = pq.read_table(_as_file(store, grown.key))
-    assert sorted(table.column("title").to_pylist()) == ["A story"] * 3
-    assert table.column("authors").to_pylist().count(["Ana Ruiz"]) == 1
+    assert grown.written and grown.rows == 1 and grown.key not in (None, first.key)
+    tables = [pq.read_table(_as_file(store, key)) for key in parts_of(store, "a", "2026-11-22")]
+    assert sorted(len(t) for t in tables) == [1, 2]
+    rows = [
+        (i, v)
+        for t in tables
+        for i, v in zip(t.column("id").to_pylist(), t.column("version").to_pylist(), strict=True)
+    ]
+    assert len(rows) == len(set(rows)) == 3  # disjoint: every version once
+    assert (late.id, late.version) in rows
+    assert next(t for t in tables if len(t) == 2).column("authors").to_pylist().count(["Ana Ruiz"]) == 1
 
 
 def _as_file(store: ObjectStore, key: str) -> Any:
@@ -141,12 +143,27 @@ def test_duckdb_over_the_parquet_parts_equals_the_python_reader(
     store: ObjectStore, tmp_path: Path, filters: dict[str, Any], where: str
 ) -> None:
     compact_all(store)
-    compact_partition(store, "a", "2026-11-22")  # an older, smaller part must not double count:
     ArchiveWriter(store, index_similarity=False).store_article(rec("late", published="2026-11-22"))
-    compact_partition(store, "a", "2026-11-22")  # ... now two parts in that partition
+    compact_partition(store, "a", "2026-11-22")  # a second part in that partition
     assert len([k for k in store.list(keys.parquet_prefix("a", "2026-11-22"))]) == 2
     expected = python_rows(ArchiveReader(store), **filters)
     assert duckdb_rows(local_root(store, tmp_path), where) == expected
+
+
+def test_plain_sql_over_the_parts_is_every_stored_version_once(store: ObjectStore, tmp_path: Path) -> None:
+    compact_all(store)
+    ArchiveWriter(store, index_similarity=False).store_article(rec("d21", "Edited.", published="2026-11-21"))
+    compact_all(store)  # the 21st gets a second part with only the new version
+    root = local_root(store, tmp_path)
+    got = duckdb.sql(
+        f"SELECT id, version, site, CAST(date AS VARCHAR) FROM read_parquet('{root}/*/*/*.parquet', "
+        "hive_partitioning = true) ORDER BY ALL"
+    ).fetchall()
+    expected = sorted(
+        (r.id, r.version, r.site, r.published.date or keys.UNDATED)
+        for r in ArchiveReader(store).iter_records(latest_only=False)
+    )
+    assert got == expected and len(got) == 7
 
 
 def test_daily_compaction_finds_changed_days_through_the_feed(store: ObjectStore) -> None:
@@ -186,3 +203,16 @@ def test_cli_export_empty_selection_and_bad_date(store: ObjectStore, tmp_path: P
     assert ok.exit_code == 0 and out.read_text() == ""
     bad = CliRunner().invoke(app, [*base, "--since", "yesterday"])
     assert bad.exit_code == 1
+
+
+@pytest.mark.slow
+def test_daily_flow_compacts_changed_days_and_seals_idle_feed_logs(tmp_path: Path, prefect_api: None) -> None:
+    from flows.export import export_parquet
+
+    store = open_store(str(tmp_path / "archive"))
+    writer = ArchiveWriter(store, index_similarity=False)  # never closed: like a crashed crawl
+    writer.store_article(rec("x", published="2026-11-20"))
+    counts = export_parquet(archive=store.uri, days=1)
+    assert (counts["partitions"], counts["parts_written"], counts["rows_written"]) == (1, 1, 1)
+    assert counts["feed_logs_sealed"] == 0  # the log is not idle yet
+    assert export_parquet(archive=store.uri, days=1)["parts_written"] == 0
