@@ -143,14 +143,15 @@ def reextract_site(
 ) -> RunManifest:
     """Re-extract a site's articles published in [since, until]; write and return its manifest."""
     store = open_store(archive)
-    reader, writer = ArchiveReader(store), ArchiveWriter(store)
+    reader = ArchiveReader(store)
     domains = allowed_domains(sites_file, site)
     run = SiteRun(site)
     started, t0 = utcnow(), time.monotonic()
-    for record in reader.iter_records([site], since=since, until=until):
-        run.count(reextract_record(reader, writer, record, run, run_id, domains))
-    manifest = _manifest(run, run_id, iso_utc(started), time.monotonic() - t0)
-    writer.write_manifest(manifest)
+    with ArchiveWriter(store) as writer:  # closing ends its change-feed log
+        for record in reader.iter_records([site], since=since, until=until):
+            run.count(reextract_record(reader, writer, record, run, run_id, domains))
+        manifest = _manifest(run, run_id, iso_utc(started), time.monotonic() - t0)
+        writer.write_manifest(manifest)
     return manifest
 
 

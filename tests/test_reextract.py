@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import gzip
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from archive import feed
 from archive.reader import ArchiveReader
 from archive.records import ArticleRecord, Discovery
 from archive.store import ObjectStore, open_store
 from archive.writer import ArchiveWriter
+from dateline.cli import app
 from dateline.recordbuilder import build_record
 from dateline.times import iso_utc
 from extraction.extract import decode_html, extract_page
@@ -102,3 +105,20 @@ def test_pages_outside_the_dates_or_without_raw_are_left_alone(store: ObjectStor
     ArchiveWriter(store).store_article(no_raw)
     run = reextract_site(archive_uri, "us-news", "r2")
     assert run.stats.stored_new_version == 1 and run.stats.failed == 0  # the one with a raw page
+
+
+@pytest.mark.slow
+def test_cli_reextract_runs_the_flow(tmp_path: Path, prefect_api: None) -> None:
+    uri = str(tmp_path / "archive")
+    store = open_store(uri)
+    old = archived_with_old_text(store)
+    args = ["reextract", "--archive", uri, "--site", "us-news", "--since", old.published.date or ""]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "us-news" in result.stderr
+    latest = ArchiveReader(store).get(old.id)
+    assert latest is not None and latest.version != old.version and latest.extracted_at
+    again = CliRunner().invoke(app, args)  # nothing changed since: no new version
+    assert again.exit_code == 0 and len(ArchiveReader(store).versions(old.id)) == 2
+    bad = CliRunner().invoke(app, ["reextract", "--archive", uri, "--since", "2026-13-01"])
+    assert bad.exit_code == 1
