@@ -157,3 +157,33 @@ def test_raw_pointer_resolves_to_the_response(sample: Sample) -> None:
     )
     response = sample.reader.raw_response(pointer)
     assert (response.url, response.status, response.body) == (BASE + "d20", 200, b"<p>x</p>")
+
+
+class _CountingStore:
+    """Counts gets, to show that iterating reads as it goes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.uri, self.gets = inner, inner.uri, 0
+
+    def get(self, key: str) -> bytes:
+        self.gets += 1
+        return bytes(self.inner.get(key))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_iter_records_streams_partition_by_partition(tmp_path: Any) -> None:
+    store = open_store(str(tmp_path / "a"))
+    writer = ArchiveWriter(store, index_similarity=False)
+    for day in range(1, 21):
+        for n in range(5):
+            writer.store_article(
+                make_record(f"Text {day}/{n}.", url=f"{BASE}{day}/{n}", published=f"2026-11-{day:02d}")
+            )
+    counting = _CountingStore(store)
+    stream = ArchiveReader(counting).iter_records(["a"])  # type: ignore[arg-type]
+    first = next(stream)
+    assert first.published.date == "2026-11-01"
+    assert counting.gets <= 2 * 5  # one day's pointers and one record, not 100 articles
+    assert sum(1 for _ in stream) == 99
