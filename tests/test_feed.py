@@ -23,6 +23,7 @@ from dateline.config import parse_sites
 from dateline.crawljob import run_site_crawl
 from dateline.localsite import NewsSite
 from tests.e2e_helpers import FAST_SETTINGS
+from tests.fixtures.s3 import SeaweedFS
 from tests.fixtures.sites import truth_pages
 from tests.test_writer import make_record
 
@@ -319,3 +320,36 @@ def test_a_consumer_follows_two_real_crawls_while_they_write(
     assert len(delivered) == len(set(delivered)), "a version was delivered twice"
     assert sorted(delivered) == stored_versions(store) and len(delivered) == expected
     assert follow_all(store, cursor)[0] == []
+
+
+@pytest.mark.slow
+def test_the_documented_boto3_follower_gets_every_version(s3_archive_uri: str, seaweedfs: SeaweedFS) -> None:
+    """docs/archive.md's plain-boto3 follower (GETs only) against a live archive."""
+    store = open_store(s3_archive_uri)
+    a, b = writer_of(store), writer_of(store)
+    for n in range(4):
+        (a if n % 2 else b).store_article(record(n))
+    a.close()
+    s3 = seaweedfs.client()
+    bucket, prefix = s3_archive_uri.removeprefix("s3://").split("/", 1)[0], "archive/"
+
+    def get(key: str) -> Any:
+        try:
+            return json.loads(s3.get_object(Bucket=bucket, Key=prefix + key)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            return None
+
+    registry, logs, got = 0, {}, []
+    while (opened := get(f"feed/registry/{registry:012d}.json")) is not None:
+        logs.setdefault(opened["log"], 0)
+        registry += 1
+    for log in list(logs):
+        day = f"{log[:4]}-{log[4:6]}-{log[6:8]}"
+        while (slot := get(f"feed/logs/date={day}/{log}/{logs[log]:012d}.json")) is not None:
+            if slot["kind"] == "end":
+                del logs[log]
+                break
+            logs[log] += 1
+            got.append(ArticleRecord.model_validate(get(slot["key"])).url)
+    assert sorted(got) == [f"{BASE}{n}" for n in range(4)]
+    assert list(logs) == [b.feed.log]  # a's log ended; b's is still open
