@@ -65,16 +65,22 @@ def follow(
     reader = _reader(archive)
     try:
         batch = reader.follow(since)
-        count = 0
-        for entry in batch:
-            sys.stdout.write(reader.record(entry.key).model_dump_json() + "\n")
-            count += 1
     except ValueError as e:  # a malformed cursor
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
+    done, count = batch.cursor, 0  # the cursor after the last record actually printed
+    try:
+        for entry in batch:
+            sys.stdout.write(reader.record(entry.key).model_dump_json() + "\n")
+            done, count = batch.cursor, count + 1
+    except StoreError as e:  # print what we have: the cursor resumes right after it
+        sys.stdout.flush()
+        err.print(f"[red]archive error after {count} record(s), retry with the cursor below:[/] {e}")
+        sys.stderr.write(f"cursor: {done}\n")
+        raise typer.Exit(1) from e
     sys.stdout.flush()
     err.print(f"{count} new record(s)")
-    sys.stderr.write(f"cursor: {batch.cursor}\n")  # plain write: rich would wrap a long cursor
+    sys.stderr.write(f"cursor: {done}\n")  # plain write: rich would wrap a long cursor
 
 
 def export(

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from archive import feed, keys
 from archive.feed import Claim, Cursor, Follow
 from archive.records import ArticleRecord
-from archive.store import ObjectStore, open_store
+from archive.store import ObjectStore, TransientStoreError, open_store
 from archive.writer import ArchiveWriter
 from dateline.cli import app
 from dateline.config import parse_sites
@@ -353,3 +353,30 @@ def test_the_documented_boto3_follower_gets_every_version(s3_archive_uri: str, s
             got.append(ArticleRecord.model_validate(get(slot["key"])).url)
     assert sorted(got) == [f"{BASE}{n}" for n in range(4)]
     assert list(logs) == [b.feed.log]  # a's log ended; b's is still open
+
+
+def test_cli_follow_on_a_storage_error_prints_the_cursor_of_what_it_printed(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = writer_of(store)
+    for n in range(4):
+        writer.store_article(record(n))
+    calls = {"records": 0}
+    real_get = type(store).get
+
+    def flaky_get(self: Any, key: str) -> bytes:
+        if key.startswith("articles/"):
+            calls["records"] += 1
+            if calls["records"] == 3:
+                raise TransientStoreError("network down")
+        return bytes(real_get(self, key))
+
+    monkeypatch.setattr(type(store), "get", flaky_get)
+    runner = CliRunner()
+    first = runner.invoke(app, ["follow", "--archive", store.uri])
+    assert first.exit_code == 1
+    assert [json.loads(line)["url"] for line in first.stdout.splitlines()] == [f"{BASE}0", f"{BASE}1"]
+    cursor = first.stderr.strip().splitlines()[-1].removeprefix("cursor: ")
+    second = runner.invoke(app, ["follow", "--archive", store.uri, "--since", cursor])
+    assert second.exit_code == 0, second.output
+    assert [json.loads(line)["url"] for line in second.stdout.splitlines()] == [f"{BASE}2", f"{BASE}3"]
