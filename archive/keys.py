@@ -135,8 +135,12 @@ def aliases_prefix(id_: str) -> str:
 
 
 def signature_key(id_: str, version: str) -> str:
-    """Similarity signature of one version (MinHash + story features + near-duplicate cluster)."""
-    return f"sims/{id_[:2]}/{id_}/{version}.json"
+    """Similarity signature of one version (MinHash + story features + cluster ids)."""
+    return f"{signatures_prefix(id_)}{version}.json"
+
+
+def signatures_prefix(id_: str) -> str:
+    return f"sims/{id_[:2]}/{id_}/"
 
 
 def lsh_bucket_prefix(index: str, band: int, bucket: str, week: str | None = None) -> str:

@@ -175,6 +175,11 @@ class ArchiveReader:
         sig = self.signature(id_, version)
         return sig.cluster if sig else None
 
+    def story_cluster(self, id_: str, version: str | None = None) -> str | None:
+        """Same-story cluster id (other outlets' tellings share it) of a version (latest by default)."""
+        sig = self.signature(id_, version)
+        return (sig.story_cluster or sig.id) if sig else None
+
     def similar(
         self, id_: str, threshold: float = similarity.STORY_THRESHOLD, limit: int = 50
     ) -> list[similarity.Match]:

@@ -18,7 +18,9 @@ against the news-pages dataset; see docs/archive.md):
   candidates are then scored exactly on the stored features. Story buckets are scoped to the
   ISO week of publication and looked up in the neighbouring weeks too: a retelling is news of
   the same days, and the scope keeps buckets small. Over-full buckets (a common word) are
-  skipped, which is what IDF would do.
+  skipped, which is what IDF would do. The story cluster id is fixed when a version is
+  indexed: the story cluster of its best match above the threshold, else its own id
+  (incremental single-link clustering, so consumers can group tellings without a query).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Signature(BaseModel):
     near: str  # base64 of the 128 little-endian uint32 MinHash values of the 3-shingles
     story: dict[str, int]  # story features with counts, for exact scoring
     cluster: str  # near-duplicate cluster: the id of the article that started it
+    story_cluster: str = ""  # same-story cluster: likewise ("" in signatures older than this field)
 
 
 class Match(BaseModel):
@@ -93,6 +96,7 @@ class Match(BaseModel):
     score: float  # story similarity (weighted Jaccard of features), or the near-dup estimate if higher
     near_duplicate: bool
     cluster: str
+    story_cluster: str
 
 
 # --------------------------------------------------------------------------- features
@@ -249,6 +253,7 @@ def signature_for(record: ArticleRecord, key: str, cluster: str = "") -> Signatu
         near=encode_values(near),
         story=story_features(record.text),
         cluster=cluster or record.id,
+        story_cluster=record.id,
     )
 
 
@@ -274,9 +279,23 @@ def index(store: ObjectStore, record: ArticleRecord, key: str) -> Signature:
         pass
     sig = signature_for(record, key)
     sig.cluster = _cluster_of(store, sig)
+    sig.story_cluster = _story_cluster_of(store, sig)
     _parallel(lambda k: store.put_if_absent(k, b"", "application/octet-stream"), bucket_keys(sig))
     store.put_if_absent(sig_key, sig.model_dump_json().encode("utf-8"))
     return sig
+
+
+def _story_cluster_of(store: ObjectStore, sig: Signature) -> str:
+    """An article keeps its story cluster across versions; a new one joins its best match's."""
+    for key in sorted(store.list(keys.signatures_prefix(sig.id))):
+        try:
+            earlier = Signature.model_validate_json(store.get(key))
+        except ValueError:
+            continue
+        if earlier.version != sig.version:
+            return earlier.story_cluster or earlier.id
+    best = find_similar(store, sig, limit=1)
+    return best[0].story_cluster if best else sig.id
 
 
 def _cluster_of(store: ObjectStore, sig: Signature) -> str:
@@ -352,6 +371,7 @@ def find_similar(
             best[other.id] = Match(
                 id=other.id, version=other.version, site=other.site, title=other.title,
                 published=other.published, score=value, near_duplicate=near, cluster=other.cluster,
+                story_cluster=other.story_cluster or other.id,
             )  # fmt: skip
     return sorted(best.values(), key=lambda m: (-m.score, m.id))[:limit]
 

@@ -122,6 +122,10 @@ def test_the_five_tellings_find_each_other_and_nothing_else(stories: Archive) ->
         assert [m.score for m in found] == sorted((m.score for m in found), reverse=True)
     clusters = {stories.reader.cluster(id_) for id_ in ids}
     assert len(clusters) == 5  # retellings, not copies: each its own near-duplicate cluster
+    story = {stories.reader.story_cluster(id_) for id_ in ids}
+    assert story == {stories.tellings["outlet-1"]}  # one story cluster, named by the first stored
+    others = {stories.reader.story_cluster(rec.id) for rec in stories.others.values()}
+    assert not others & story, "an unrelated article was clustered with the tellings"
 
 
 def test_unrelated_articles_do_not_find_the_tellings(stories: Archive) -> None:
@@ -184,6 +188,7 @@ def test_near_duplicates_share_a_cluster(archive_uri: str) -> None:
         assert writer.store_article(rec) == "new"
     assert reader.cluster(copy.id) == reader.cluster(original.id) == original.id
     assert reader.cluster(other.id) == other.id
+    assert reader.story_cluster(copy.id) == reader.story_cluster(other.id) == original.id  # same story
     found = {m.id: m for m in reader.similar(original.id)}
     assert found[copy.id].near_duplicate and found[copy.id].score >= similarity.NEAR_THRESHOLD
     assert not found[other.id].near_duplicate
