@@ -278,15 +278,20 @@ def index(store: ObjectStore, record: ArticleRecord, key: str) -> Signature:
     except NotFound:
         pass
     sig = signature_for(record, key)
-    sig.cluster = _cluster_of(store, sig)
-    sig.story_cluster = _story_cluster_of(store, sig)
+    near = _near_candidates(store, sig)
+    earlier = _earlier_story_cluster(store, sig)
+    story = set() if earlier else _story_candidates(store, sig)
+    others = load_signatures(store, near | story)  # one round of gets for both clusters
+    sig.cluster = _near_cluster(sig, [o for o in others if f"{o.id}-{o.version}" in near])
+    best = rank(sig, others, limit=1)
+    sig.story_cluster = earlier or (best[0].story_cluster if best else sig.id)
     _parallel(lambda k: store.put_if_absent(k, b"", "application/octet-stream"), bucket_keys(sig))
     store.put_if_absent(sig_key, sig.model_dump_json().encode("utf-8"))
     return sig
 
 
-def _story_cluster_of(store: ObjectStore, sig: Signature) -> str:
-    """An article keeps its story cluster across versions; a new one joins its best match's."""
+def _earlier_story_cluster(store: ObjectStore, sig: Signature) -> str | None:
+    """An article keeps the story cluster of its first indexed version."""
     for key in sorted(store.list(keys.signatures_prefix(sig.id))):
         try:
             earlier = Signature.model_validate_json(store.get(key))
@@ -294,17 +299,13 @@ def _story_cluster_of(store: ObjectStore, sig: Signature) -> str:
             continue
         if earlier.version != sig.version:
             return earlier.story_cluster or earlier.id
-    best = find_similar(store, sig, limit=1)
-    return best[0].story_cluster if best else sig.id
+    return None
 
 
-def _cluster_of(store: ObjectStore, sig: Signature) -> str:
-    """Join the cluster of the most similar indexed near-duplicate (ties: smallest cluster id)."""
+def _near_cluster(sig: Signature, others: list[Signature]) -> str:
+    """The cluster of the most similar near-duplicate (ties: smallest cluster id), else its own."""
     mine = decode_values(sig.near)
-    matches = [
-        (estimated_jaccard(mine, decode_values(other.near)), other.cluster)
-        for other in load_signatures(store, _near_candidates(store, sig))
-    ]
+    matches = [(estimated_jaccard(mine, decode_values(o.near)), o.cluster) for o in others]
     matches = [m for m in matches if m[0] >= NEAR_THRESHOLD]
     return min(matches, key=lambda m: (-m[0], m[1]))[1] if matches else sig.id
 
@@ -362,8 +363,15 @@ def find_similar(
 ) -> list[Match]:
     """Other articles (best version each) that retell or duplicate the query, best first."""
     candidates = _near_candidates(store, query) | _story_candidates(store, query)
+    return rank(query, load_signatures(store, candidates), threshold, limit)
+
+
+def rank(
+    query: Signature, others: Iterable[Signature], threshold: float = STORY_THRESHOLD, limit: int = 50
+) -> list[Match]:
+    """Score candidates: other articles' best version each, if a near-duplicate or >= threshold."""
     best: dict[str, Match] = {}
-    for other in load_signatures(store, candidates):
+    for other in others:
         if other.id == query.id:
             continue
         value, near = score(query, other)
