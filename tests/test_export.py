@@ -3,6 +3,7 @@ what the Python reader returns for the same filter (local and S3)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,16 @@ def test_daily_flow_compacts_changed_days_and_seals_idle_feed_logs(tmp_path: Pat
     assert (counts["partitions"], counts["parts_written"], counts["rows_written"]) == (1, 1, 1)
     assert counts["feed_logs_sealed"] == 0  # the log is not idle yet
     assert export_parquet(archive=store.uri, days=1)["parts_written"] == 0
+
+
+@pytest.mark.slow
+def test_cli_compact_backfills_named_partitions(tmp_path: Path, prefect_api: None) -> None:
+    store = open_store(str(tmp_path / "archive"))
+    writer = ArchiveWriter(store, index_similarity=False)
+    for name, site, day in (("x", "a", "2026-11-20"), ("y", "a", "2026-11-21"), ("z", "b", "2026-11-21")):
+        writer.store_article(rec(name, site=site, published=day))
+    args = ["compact", "--archive", store.uri, "--site", "a", "--since", "2026-11-21"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stderr.strip().splitlines()[-1])["parts_written"] == 1
+    assert [k.split("/")[1:3] for k in store.list(keys.PARQUET_ROOT)] == [["site=a", "date=2026-11-21"]]
