@@ -5,7 +5,7 @@ concurrency limit, ``crawl-site-<name>``), so runs of one site never overlap how
 workers share the pool; a run that finds the slot taken waits briefly, then ends that site
 as ``Skipped`` and says who holds it. `crawl_all` runs the selected sites (one failing never
 stops the others), keeps a progress artifact moving, and leaves the summary table and the
-report for the dashboard. Final states: see ``flows.report.verdict`` and docs/operations.md.
+report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
 """
 
 from __future__ import annotations
@@ -252,6 +252,7 @@ class RunProgress:
         self.sites = sites
         self.done = 0
         self.last = 0.0
+        self.percent = 0.0  # shown so far: the bar never moves back when discovery finds more
         self.lock = threading.Lock()
         self.artifact_id = cast(
             UUID,
@@ -277,8 +278,9 @@ class RunProgress:
         """Never lets a dashboard hiccup stop a crawl."""
         with self.lock:
             self.last = time.monotonic()
+            self.percent = max(self.percent, percent)
             try:
-                update_progress_artifact(self.artifact_id, percent, description=note)
+                update_progress_artifact(self.artifact_id, self.percent, description=note)
             except Exception as e:
                 get_run_logger().debug("progress artifact not updated: %s", e)
 
