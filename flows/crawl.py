@@ -344,5 +344,9 @@ def crawl_all(
         progress.remove_listener(tracker.on_stats)
     rows = [summary_row(r, thresholds) for r in results]
     create_table_artifact(key="crawl-summary", table=rows, description="Per-site counts of this crawl run")
-    create_markdown_artifact(key="crawl-report", markdown=run_report_markdown(results, archive, thresholds))
+    create_markdown_artifact(
+        key="crawl-report",
+        markdown=run_report_markdown(results, archive, thresholds),
+        description="Failing URLs with reasons, and the keys this run wrote",
+    )
     return _final_state(results, thresholds, rows)
