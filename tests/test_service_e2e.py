@@ -148,3 +148,12 @@ def test_failed_run_notifies_operators(service_runs: ServiceRuns, prefect_servic
     assert not any(
         service_runs.runs["main"]["name"] in str(b.get("text")) for b in service_runs.webhook.bodies
     )
+
+
+def test_status_names_the_dashboard(prefect_service: PrefectService) -> None:
+    from tests.fixtures.prefect_server import dateline
+
+    status = dateline("service", "status", *prefect_service.cli_args(), env=prefect_service.env, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert f"dashboard: {prefect_service.cfg.url}" in status.stderr
+    assert "server: running" in status.stderr and "worker: running" in status.stderr
