@@ -35,7 +35,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Dateline: crawl news sites into a clean, dated archive."
 )
-err = Console(stderr=True)
+# Logs and CI have no terminal: rich would then wrap tables at 80 columns, one letter per line.
+_WIDTH = None if sys.stderr.isatty() else 160
+err = Console(stderr=True, width=_WIDTH)
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 ArchiveOpt = Annotated[
     str, typer.Option("--archive", "-a", help="local folder or s3://bucket/prefix", envvar="DATELINE_ARCHIVE")
@@ -196,7 +199,7 @@ def list_articles(
         table.add_column(c)
     for r in records:
         table.add_row(r.published.date or "-", r.site, r.id, (r.title or "")[:80], str(r.word_count))
-    Console().print(table)
+    out.print(table)
 
 
 @app.command()
@@ -265,7 +268,7 @@ def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) ->
     for s in cfg.sites:
         table.add_row(s.name, str(len(s.start_urls)), str(len(s.feeds)), str(len(s.sitemaps)),
                       str(s.limits.max_pages), str(s.limits.max_age_days))  # fmt: skip
-    Console().print(table)
+    out.print(table)
 
 
 for _module in (cli_ops, cli_consumers):

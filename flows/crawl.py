@@ -1,28 +1,84 @@
 """Prefect flows: thin ordering over dateline.crawljob (which the tests call directly).
 
-`crawl_site` crawls one site; `crawl_all` runs every configured site, one failing site
-never stopping the others, and leaves a summary table artifact for the dashboard.
+`crawl_site` crawls one site while holding that site's slot (a one-slot Prefect global
+concurrency limit, ``crawl-site-<name>``), so runs of one site never overlap however many
+workers share the pool; a run that finds the slot taken waits briefly, then ends that site
+as ``Skipped`` and says who holds it. `crawl_all` runs the selected sites (one failing never
+stops the others), keeps a progress artifact moving, and leaves the summary table and the
+report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+import time
+from contextlib import ExitStack, suppress
+from typing import Any, cast
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder, StateType
+from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
+from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
-from prefect.states import Completed, Failed, State
+from prefect.exceptions import ObjectAlreadyExists
+from prefect.states import Cancelled, Completed, Failed, State
 
 from archive.records import RunManifest
-from dateline.config import DEFAULT_ARCHIVE, load_sites
+from dateline import progress
+from dateline.config import DEFAULT_ARCHIVE, Site, load_sites
 from dateline.crawljob import CrawlProcessError, run_site_crawl
-from flows.report import failures_markdown, summary_row
+from flows.report import (
+    SiteResult,
+    Thresholds,
+    over_threshold,
+    progress_note,
+    run_percent,
+    run_report_markdown,
+    site_fraction,
+    site_url,
+    summary_row,
+    verdict,
+)
+
+SITE_LIMIT_PREFIX = "crawl-site-"
+SKIPPED = "Skipped"
+PARTIAL = "Partial"
+LEASE_SECONDS = 300  # a killed run's slot frees itself after this
+PROGRESS_MIN_INTERVAL = 1.0
 
 
 def _run_id() -> str:
     ctx = get_run_context()
     run = getattr(ctx, "flow_run", None) or getattr(ctx, "task_run", None)
     return str(run.id) if run is not None else "local"
+
+
+def _flow_run_id() -> UUID | None:
+    run = getattr(get_run_context(), "flow_run", None)
+    return run.id if run is not None else None
+
+
+def log_line(site: Site, line: str) -> str:
+    """A crawl log line for the run log: always names the site, and a URL (the site's own
+    when the line names none), so every warning can be traced to a page."""
+    text = line.strip()
+    return text if "://" in text else f"{text} (site {site_url(site)})"
 
 
 def _retry_crash_only(task: Any, task_run: Any, state: State) -> bool:
@@ -52,14 +108,101 @@ def crawl_site_process(
         run_id=_run_id(),
         refresh=refresh,
         settings=settings,
-        on_log=lambda line: logger.warning("[%s] %s", site_name, line),
+        on_log=lambda line: logger.warning("[%s] %s", site_name, log_line(site, line)),
     )
     s = outcome.manifest.stats
     logger.info(
-        "[%s] %d discovered, %d fetched, %d new, %d new versions, %d already archived, %d failed",
+        "[%s] %d discovered, %d fetched, %d new, %d new versions, %d already archived, %d failed in %.1f s",
         site_name, s.discovered, s.fetched, s.stored_new, s.stored_new_version, s.skipped_archived, s.failed,
+        s.seconds,
     )  # fmt: skip
     return outcome.manifest
+
+
+# -- one site at a time -------------------------------------------------------------------------
+
+
+def site_limit_name(site: str) -> str:
+    return f"{SITE_LIMIT_PREFIX}{site}"
+
+
+def ensure_site_limit(name: str) -> None:
+    """Create the site's one-slot limit on first use; it then shows under Concurrency in the
+    dashboard, where an operator may inspect or reset it. Losing a creation race is fine."""
+    with get_client(sync_client=True) as client, suppress(ObjectAlreadyExists):
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+
+
+def slot_free_within(name: str, wait_seconds: float) -> bool:
+    """Watch the site's slot until it is free (True) or ``wait_seconds`` pass (False).
+
+    Looking before acquiring keeps the usual case, a previous run still going, out of
+    Prefect's acquisition service, which logs every acquisition timeout as an error.
+    """
+    deadline = time.monotonic() + wait_seconds
+    with get_client(sync_client=True) as client:
+        while True:
+            slot = client.read_global_concurrency_limit_by_name(name)
+            if slot.active_slots < slot.limit:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+
+def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
+    """Names of other running crawl-site runs of ``site``: who holds the slot (best effort)."""
+    try:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["crawl-site"])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+                ),
+                limit=50,
+                offset=0,
+            )
+    except Exception:
+        return []
+    return [
+        f"'{r.name}' ({r.id}, started {r.start_time:%Y-%m-%d %H:%M:%S} UTC)"
+        if r.start_time
+        else f"'{r.name}'"
+        for r in runs
+        if r.parameters.get("site") == site and r.id != exclude
+    ]
+
+
+def hold_site_slot(stack: ExitStack, site: str, wait_seconds: float) -> bool:
+    """Take the site's slot until ``stack`` closes; False if another run still holds it after
+    ``wait_seconds``. The lease is renewed while held and expires if this process dies."""
+    limit = site_limit_name(site)
+    ensure_site_limit(limit)
+    if not slot_free_within(limit, wait_seconds):
+        return False
+    holder = _flow_run_id()
+    try:
+        stack.enter_context(
+            concurrency(
+                limit, occupy=1, timeout_seconds=max(wait_seconds, 1.0), lease_duration=LEASE_SECONDS, strict=True,
+                raise_on_lease_renewal_failure=False,
+                holder=ConcurrencyLeaseHolder(type="flow_run", id=holder) if holder else None,
+            )
+        )  # fmt: skip
+    except AcquireConcurrencySlotTimeoutError:  # another run took it between the look and the grab
+        return False
+    return True
+
+
+def _skipped_state(site: Site, wait_seconds: float) -> State:
+    holders = running_crawls_of(site.name, _flow_run_id())
+    who = f"flow run {', '.join(holders)}" if holders else "another run"
+    message = (
+        f"{site.name}: previous run still going ({who} holds {site_limit_name(site.name)}; "
+        f"waited {wait_seconds:g} s)"
+    )
+    get_run_logger().warning("[%s] skipped, %s (site %s)", site.name, message, site_url(site))
+    return Cancelled(name=SKIPPED, message=message)
 
 
 @flow(name="crawl-site")
@@ -69,13 +212,101 @@ def crawl_site(
     archive: str = DEFAULT_ARCHIVE,
     refresh: bool = False,
     settings: dict[str, Any] | None = None,
+    max_failed_share: float = 0.2,
+    max_failed_pages: int | None = None,
+    wait_for_previous_seconds: float = 10.0,
 ) -> RunManifest:
-    """Crawl one site into the archive; fails when the site could not be crawled at all."""
-    manifest = crawl_site_process(site, sites_file, archive, refresh, settings)
-    if manifest.stats.unreachable:
-        reasons = ", ".join(sorted(manifest.stats.failures_by_reason))
-        return Failed(message=f"{site}: unreachable ({reasons})", data=manifest)  # type: ignore[return-value]
-    return manifest
+    """Crawl one site into the archive while holding its slot.
+
+    Ends Failed when the site could not be crawled at all, Completed named "Partial" when more
+    pages failed than the thresholds allow, Cancelled named "Skipped" when another run holds
+    the site's slot for longer than ``wait_for_previous_seconds``.
+    """
+    config = load_sites(sites_file).select([site])[0]
+    with ExitStack() as slot:
+        if not hold_site_slot(slot, site, wait_for_previous_seconds):
+            return _skipped_state(config, wait_for_previous_seconds)  # type: ignore[return-value]
+        manifest = crawl_site_process(site, sites_file, archive, refresh, settings)
+    return _site_state(config, manifest, Thresholds(max_failed_share, max_failed_pages))  # type: ignore[return-value]
+
+
+def _site_state(site: Site, manifest: RunManifest, thresholds: Thresholds) -> State:
+    s = manifest.stats
+    if s.unreachable:
+        reasons = ", ".join(sorted(s.failures_by_reason))
+        return Failed(message=f"{site.name}: unreachable at {site_url(site)} ({reasons})", data=manifest)
+    if over_threshold(manifest, thresholds):
+        return Completed(name=PARTIAL, message=f"{site.name}: {s.failed} page(s) failed", data=manifest)
+    return Completed(
+        message=f"{site.name}: {s.stored_new + s.stored_new_version} article(s) stored", data=manifest
+    )
+
+
+# -- the whole run -------------------------------------------------------------------------------
+
+
+class RunProgress:
+    """Feeds the run's progress artifact from the crawl child's events (every ~2 s)."""
+
+    def __init__(self, sites: list[str]) -> None:
+        self.sites = sites
+        self.done = 0
+        self.last = 0.0
+        self.percent = 0.0  # shown so far: the bar never moves back when discovery finds more
+        self.lock = threading.Lock()
+        self.artifact_id = cast(
+            UUID,
+            create_progress_artifact(
+                0.0, key="crawl-progress", description=f"0 of {len(sites)} site(s) done"
+            ),
+        )
+
+    def on_stats(self, site: str, stats: dict[str, Any]) -> None:
+        if site not in self.sites or time.monotonic() - self.last < PROGRESS_MIN_INTERVAL:
+            return
+        self._update(
+            run_percent(self.done, len(self.sites), site_fraction(stats)), progress_note(site, stats)
+        )
+
+    def site_done(self, site: str) -> None:
+        self.done += 1
+        self._update(
+            run_percent(self.done, len(self.sites)), f"{self.done} of {len(self.sites)} site(s) done"
+        )
+
+    def _update(self, percent: float, note: str) -> None:
+        """Never lets a dashboard hiccup stop a crawl."""
+        with self.lock:
+            self.last = time.monotonic()
+            self.percent = max(self.percent, percent)
+            try:
+                update_progress_artifact(self.artifact_id, self.percent, description=note)
+            except Exception as e:
+                get_run_logger().debug("progress artifact not updated: %s", e)
+
+
+def _site_result(site: Site, state: State) -> SiteResult:
+    """What one crawl-site subflow came to, read from its final state."""
+    result = state.result(raise_on_failure=False)
+    manifest = result if isinstance(result, RunManifest) else None
+    if state.is_cancelled():
+        return SiteResult(site.name, manifest, skipped=state.message or "previous run still going")
+    if state.is_failed() or state.is_crashed():
+        error = (state.message or f"{type(result).__name__}: {result}").splitlines()[0][:300]
+        get_run_logger().warning("[%s] site could not be crawled (%s): %s", site.name, site_url(site), error)
+        return SiteResult(site.name, manifest, error=error)
+    return SiteResult(site.name, manifest)
+
+
+def _final_state(results: list[SiteResult], thresholds: Thresholds, rows: list[dict[str, Any]]) -> State:
+    v = verdict(results, thresholds)
+    if v.kind == "failed":
+        return Failed(message=v.message, data=rows)
+    if v.kind == "partial":
+        return Completed(name=PARTIAL, message=v.message, data=rows)
+    if v.kind == "skipped":
+        return Cancelled(name=SKIPPED, message=v.message, data=rows)
+    return Completed(message=v.message, data=rows)
 
 
 @flow(name="crawl-all")
@@ -85,31 +316,37 @@ def crawl_all(
     archive: str = DEFAULT_ARCHIVE,
     refresh: bool = False,
     settings: dict[str, Any] | None = None,
+    max_failed_share: float = 0.2,
+    max_failed_pages: int | None = None,
+    wait_for_previous_seconds: float = 10.0,
 ) -> State:
-    """Crawl the selected (default: all) sites; one site failing does not stop the others."""
-    logger = get_run_logger()
+    """Crawl the selected (default: all) sites; one site failing does not stop the others.
+
+    Completed: every site ran within the thresholds. Completed named "Partial": some site
+    failed more pages than ``max_failed_share`` (or ``max_failed_pages``). Failed: a site could
+    not run at all or the archive could not be written. Cancelled named "Skipped": every site
+    was still being crawled by an earlier run. The result is the list of summary rows.
+    """
     selected = load_sites(sites_file).select(sites)
-    manifests: list[RunManifest] = []
-    errors: dict[str, str] = {}
-    rows = []
-    for site in selected:
-        state = crawl_site(site.name, sites_file, archive, refresh, settings, return_state=True)
-        result = state.result(raise_on_failure=False)
-        manifest = result if isinstance(result, RunManifest) else None
-        error: str | None = None
-        if state.is_failed() or state.is_crashed():
-            error = state.message or f"{type(result).__name__}: {result}"
-        if error:
-            errors[site.name] = error.splitlines()[0][:300]
-            logger.warning("[%s] site could not be crawled: %s", site.name, errors[site.name])
-        if manifest is not None:
-            manifests.append(manifest)
-        rows.append(summary_row(site.name, manifest, errors.get(site.name)))
+    thresholds = Thresholds(max_failed_share, max_failed_pages)
+    tracker = RunProgress([s.name for s in selected])
+    results: list[SiteResult] = []
+    progress.add_listener(tracker.on_stats)
+    try:
+        for site in selected:
+            state = crawl_site(
+                site.name, sites_file, archive, refresh, settings,
+                max_failed_share, max_failed_pages, wait_for_previous_seconds, return_state=True,
+            )  # fmt: skip
+            results.append(_site_result(site, state))
+            tracker.site_done(site.name)
+    finally:
+        progress.remove_listener(tracker.on_stats)
+    rows = [summary_row(r, thresholds) for r in results]
     create_table_artifact(key="crawl-summary", table=rows, description="Per-site counts of this crawl run")
-    create_markdown_artifact(key="crawl-failures", markdown=failures_markdown(manifests, errors))
-    if errors:
-        return Failed(
-            message=f"{len(errors)} of {len(selected)} site(s) could not be crawled: {', '.join(errors)}",
-            data=rows,
-        )
-    return Completed(message=f"{len(selected)} site(s) crawled", data=rows)
+    create_markdown_artifact(
+        key="crawl-report",
+        markdown=run_report_markdown(results, archive, thresholds),
+        description="Failing URLs with reasons, and the keys this run wrote",
+    )
+    return _final_state(results, thresholds, rows)

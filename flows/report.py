@@ -1,24 +1,100 @@
-"""What operators read in the Prefect dashboard: per-site table and failure notes."""
+"""What operators read in the Prefect dashboard, as plain functions (tested without Prefect).
+
+A crawl run ends with one ``SiteResult`` per site; from those come the per-site table, the
+markdown report (failures worth a look, keys written), the progress percentage and the
+run's verdict (Completed / Partial / Failed / Skipped), judged against ``Thresholds``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from archive import keys
 from archive.records import RunManifest
+from dateline.config import Site
 
 MAX_FAILURES_LISTED = 20
+MAX_KEYS_LISTED = 20
+RUNNING_CAP = 0.95  # a site's bar never shows done before its crawl has ended
+
+Outcome = Literal["ok", "partial", "unreachable", "failed", "skipped"]
+VerdictKind = Literal["completed", "partial", "failed", "skipped"]
 
 
-def summary_row(site: str, manifest: RunManifest | None, error: str | None = None) -> dict[str, Any]:
-    """One table row per site; a site that could not run shows its error instead of counts."""
-    if manifest is None:
-        return {"site": site, "outcome": "failed", "error": error or ""}
-    s = manifest.stats
+@dataclass(frozen=True)
+class Thresholds:
+    """When failed pages turn a site's run into a Partial one (operator-set flow parameters)."""
+
+    max_failed_share: float = 0.2  # failed pages / pages attempted
+    max_failed_pages: int | None = None  # absolute cap; None = no cap
+
+
+@dataclass
+class SiteResult:
+    """One site's part of a run: it ran (manifest), could not run (error) or was skipped."""
+
+    site: str
+    manifest: RunManifest | None = None
+    error: str | None = None
+    skipped: str | None = None  # why: another run of this site is still going
+
+    def outcome(self, thresholds: Thresholds) -> Outcome:
+        if self.skipped is not None:
+            return "skipped"
+        if self.manifest is not None and self.manifest.stats.unreachable:
+            return "unreachable"
+        if self.error is not None or self.manifest is None:
+            return "failed"
+        return "partial" if over_threshold(self.manifest, thresholds) else "ok"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's final state, before it becomes a Prefect state."""
+
+    kind: VerdictKind
+    message: str
+
+
+def site_url(site: Site) -> str:
+    """The address that names a site in log lines about the whole site."""
+    return next(iter([*site.start_urls, *site.feeds, *site.sitemaps]), "")
+
+
+def pages_attempted(manifest: RunManifest) -> int:
+    """Pages the crawl tried: fetched responses plus requests that got no usable response."""
+    return manifest.stats.fetched + sum(1 for f in manifest.failures if f.stage == "fetch")
+
+
+def failed_share(manifest: RunManifest) -> float:
+    attempted = pages_attempted(manifest)
+    if attempted == 0:
+        return 1.0 if manifest.stats.failed else 0.0
+    return min(1.0, manifest.stats.failed / attempted)
+
+
+def over_threshold(manifest: RunManifest, thresholds: Thresholds) -> bool:
+    failed = manifest.stats.failed
+    if failed == 0:
+        return False
+    if thresholds.max_failed_pages is not None and failed > thresholds.max_failed_pages:
+        return True
+    return failed_share(manifest) > thresholds.max_failed_share
+
+
+def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
+    """One table row per site; a site that did not run shows why instead of counts."""
+    outcome = result.outcome(thresholds)
+    note = result.skipped or result.error or ""
+    m = result.manifest
+    if m is None:
+        return {"site": result.site, "outcome": outcome, "error": note}
+    s = m.stats
     reasons = ", ".join(f"{r}: {n}" for r, n in sorted(s.failures_by_reason.items()))
-    outcome = "unreachable" if s.unreachable else ("failed" if error else "ok")
-    pages_per_s = round(s.fetched / s.seconds, 2) if s.seconds else 0.0
     return {
-        "site": site,
+        "site": result.site,
         "outcome": outcome,
         "discovered": s.discovered,
         "fetched": s.fetched,
@@ -29,30 +105,120 @@ def summary_row(site: str, manifest: RunManifest | None, error: str | None = Non
         "skipped_not_article": s.skipped_not_article,
         "skipped_too_old": s.skipped_too_old,
         "failed": s.failed,
+        "failed_share": round(failed_share(m), 3),
         "failure_reasons": reasons,
         "seconds": s.seconds,
-        "pages_per_s": pages_per_s,
-        "error": error or "",
+        "pages_per_s": round(s.fetched / s.seconds, 2) if s.seconds else 0.0,
+        "error": note,
     }
 
 
-def failures_markdown(manifests: list[RunManifest], errors: dict[str, str]) -> str:
-    lines = ["# Crawl run: failures worth a look", ""]
-    for site, err in sorted(errors.items()):
-        lines.append(f"- **{site}** could not run: {err}")
+def verdict(results: Sequence[SiteResult], thresholds: Thresholds) -> Verdict:
+    """Failed if a site could not run; Partial if a site failed too many pages; Skipped if
+    every site was left to a run still going; otherwise Completed."""
+    by_outcome: dict[str, list[str]] = {}
+    for r in results:
+        by_outcome.setdefault(r.outcome(thresholds), []).append(r.site)
+    stored = sum(
+        r.manifest.stats.stored_new + r.manifest.stats.stored_new_version for r in results if r.manifest
+    )
+    failed_pages = sum(r.manifest.stats.failed for r in results if r.manifest)
+    tail = f"{stored} article(s) stored, {failed_pages} page(s) failed"
+    skipped = by_outcome.get("skipped", [])
+    if skipped:
+        tail += f"; skipped (previous run still going): {', '.join(skipped)}"
+    bad = by_outcome.get("failed", []) + by_outcome.get("unreachable", [])
+    if bad:
+        return Verdict(
+            "failed", f"{len(bad)} of {len(results)} site(s) could not be crawled: {', '.join(bad)}; {tail}"
+        )
+    partial = by_outcome.get("partial", [])
+    if partial:
+        limit = f"max_failed_share={thresholds.max_failed_share}"
+        if thresholds.max_failed_pages is not None:
+            limit += f", max_failed_pages={thresholds.max_failed_pages}"
+        return Verdict("partial", f"too many failed pages ({limit}) on: {', '.join(partial)}; {tail}")
+    if results and len(skipped) == len(results):
+        return Verdict("skipped", "; ".join(r.skipped or r.site for r in results))
+    return Verdict("completed", f"{len(results) - len(skipped)} site(s) crawled; {tail}")
+
+
+def manifest_key(manifest: RunManifest) -> str:
+    """Where the archive writer put this manifest (same layout functions as the writer)."""
+    return keys.run_manifest_key(manifest.site, keys.compact_timestamp(manifest.started_at), manifest.run_id)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _failure_lines(m: RunManifest) -> list[str]:
+    lines = [
+        f"### {m.site}: {len(m.failures)} failed",
+        "",
+        "| url | stage | reason | detail |",
+        "|---|---|---|---|",
+    ]
+    for f in m.failures[:MAX_FAILURES_LISTED]:
+        lines.append(f"| {_escape(f.url)} | {f.stage} | {f.reason} | {_escape(f.detail)[:120]} |")
+    if len(m.failures) > MAX_FAILURES_LISTED:
+        lines.append(f"\n… and {len(m.failures) - MAX_FAILURES_LISTED} more in `{manifest_key(m)}`")
+    return [*lines, ""]
+
+
+def _written_lines(m: RunManifest) -> list[str]:
+    stored = [w for w in m.written if w.get("status") in ("new", "new_version")]
+    lines = [f"- **{m.site}**: manifest `{manifest_key(m)}`; {len(stored)} article object(s) written"]
+    lines += [f"  - `{w['key']}` ({w['status']})" for w in stored[:MAX_KEYS_LISTED]]
+    if len(stored) > MAX_KEYS_LISTED:
+        lines.append(f"  - … {len(stored) - MAX_KEYS_LISTED} more listed in the manifest")
+    return lines
+
+
+def run_report_markdown(results: Sequence[SiteResult], archive: str, thresholds: Thresholds) -> str:
+    """The markdown artifact: what needs a look first, then the keys this run wrote."""
+    lines = ["# Crawl run report", "", f"Archive: `{archive}`", "", "## Needs a look", ""]
+    for r in results:
+        if r.error:
+            lines.append(f"- **{r.site}** could not run: {r.error}")
+        elif r.skipped:
+            lines.append(f"- **{r.site}** skipped: {r.skipped}")
+    manifests = [r.manifest for r in results if r.manifest is not None]
     for m in manifests:
-        if not m.failures:
-            continue
-        lines += [
-            "",
-            f"## {m.site} ({len(m.failures)} failed)",
-            "",
-            "| url | stage | reason | detail |",
-            "|---|---|---|---|",
-        ]
-        for f in m.failures[:MAX_FAILURES_LISTED]:
-            detail = f.detail.replace("|", "\\|")[:120]
-            lines.append(f"| {f.url} | {f.stage} | {f.reason} | {detail} |")
-    if len(lines) == 2:
-        lines.append("No failures.")
+        if m.failures:
+            share = f"{failed_share(m):.0%} of pages attempted"
+            lines += ["", f"{m.site}: {m.stats.failed} failed page(s), {share}", "", *_failure_lines(m)]
+    if len(lines) == 6:
+        lines.append("Nothing: no failures, every site ran.")
+    lines += ["", "## Written", ""]
+    lines += [line for m in manifests for line in _written_lines(m)] or ["Nothing was written."]
     return "\n".join(lines)
+
+
+def site_fraction(stats: dict[str, Any]) -> float:
+    """How far one running crawl is, from its live counters (discovery keeps growing, so
+    the share is of what is known so far, capped below 1 until the crawl ends)."""
+    to_fetch = (
+        int(stats.get("discovered", 0))
+        - int(stats.get("skipped_archived", 0))
+        - int(stats.get("skipped_too_old", 0))
+    )
+    handled = int(stats.get("fetched", 0)) + int(stats.get("failed", 0))
+    if to_fetch <= 0:
+        return 0.0
+    return min(RUNNING_CAP, handled / to_fetch)
+
+
+def run_percent(sites_done: int, sites_total: int, current: float = 0.0) -> float:
+    """Whole-run progress in percent: finished sites plus the running site's fraction."""
+    if sites_total <= 0:
+        return 100.0
+    return round(100.0 * min(sites_total, sites_done + current) / sites_total, 1)
+
+
+def progress_note(site: str, stats: dict[str, Any]) -> str:
+    stored = int(stats.get("stored/new", 0)) + int(stats.get("stored/new_version", 0))
+    return (
+        f"{site}: {stats.get('fetched', 0)} fetched of {stats.get('discovered', 0)} discovered, "
+        f"{stored} stored, {stats.get('failed', 0)} failed"
+    )

@@ -1,0 +1,199 @@
+"""Crawl flows: the verdict rules as plain functions, then real flow runs (Prefect test API)
+against local sites: a hostile site ends Partial with artifacts and traceable warnings, a
+site whose slot is held is skipped without a request, an unreachable site fails the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.concurrency.sync import concurrency
+from prefect.logging.handlers import APILogHandler
+
+from archive.records import Failure, RunManifest, SiteStats
+from archive.store import open_store
+from dateline.config import parse_sites
+from flows.crawl import crawl_all, ensure_site_limit, log_line, site_limit_name
+from flows.report import (
+    SiteResult,
+    Thresholds,
+    failed_share,
+    manifest_key,
+    run_percent,
+    run_report_markdown,
+    site_fraction,
+    summary_row,
+    verdict,
+)
+from tests.e2e_helpers import FAST_SETTINGS, write_sites_file
+from tests.fixtures.prefect_server import PrefectApi
+
+
+def manifest(
+    site: str = "a", fetched: int = 10, fetch_failures: int = 0, extract_failures: int = 0
+) -> RunManifest:
+    failures = [
+        Failure(url=f"http://{site}.test/f{i}|x", site=site, stage="fetch", reason="http-500", at="t")
+        for i in range(fetch_failures)
+    ] + [
+        Failure(url=f"http://{site}.test/e{i}", site=site, stage="extract", reason="empty-body", at="t")
+        for i in range(extract_failures)
+    ]
+    by_reason: dict[str, int] = {}
+    for f in failures:
+        by_reason[f.reason] = by_reason.get(f.reason, 0) + 1
+    stats = SiteStats(
+        site=site, discovered=fetched + fetch_failures, fetched=fetched, stored_new=fetched - extract_failures,
+        failed=len(failures), failures_by_reason=by_reason, seconds=4.0,
+    )  # fmt: skip
+    written = [
+        {"id": f"id{i}", "key": f"articles/site={site}/date=2026-01-0{i}/id{i}-v.json", "status": "new"}
+        for i in range(1, fetched - extract_failures + 1)
+    ]
+    return RunManifest(
+        run_id="r1", site=site, started_at="2026-11-23T10:00:00+00:00", finished_at="2026-11-23T10:01:00+00:00",
+        complete=True, stats=stats, written=written, failures=failures,
+    )  # fmt: skip
+
+
+# -- the rules, without Prefect ------------------------------------------------------------------
+
+
+def test_failed_share_counts_pages_that_got_no_response() -> None:
+    m = manifest(fetched=8, fetch_failures=2, extract_failures=1)
+    assert failed_share(m) == pytest.approx(3 / 10)
+    assert failed_share(manifest(fetched=0, fetch_failures=0)) == 0.0
+
+
+def test_verdict_failed_beats_partial_beats_completed() -> None:
+    t = Thresholds(max_failed_share=0.2)
+    ok, partial = SiteResult("a", manifest("a")), SiteResult("b", manifest("b", fetched=5, fetch_failures=5))
+    broken = SiteResult("c", error="ArchiveUnwritableError: disk full")
+    assert verdict([ok], t).kind == "completed"
+    assert verdict([ok, partial], t).kind == "partial"
+    assert (
+        "b" in verdict([ok, partial], t).message
+        and "max_failed_share=0.2" in verdict([ok, partial], t).message
+    )
+    assert verdict([ok, partial, broken], t).kind == "failed"
+    assert verdict([ok, partial], Thresholds(max_failed_share=0.6)).kind == "completed"
+    assert verdict([ok, partial], Thresholds(max_failed_share=1.0, max_failed_pages=4)).kind == "partial"
+
+
+def test_verdict_skipped_only_when_every_site_was_left_to_another_run() -> None:
+    t = Thresholds()
+    busy = SiteResult("a", skipped="a: previous run still going")
+    assert verdict([busy], t).kind == "skipped"
+    mixed = verdict([busy, SiteResult("b", manifest("b"))], t)
+    assert mixed.kind == "completed" and "skipped (previous run still going): a" in mixed.message
+
+
+def test_summary_row_has_the_operator_columns() -> None:
+    row = summary_row(SiteResult("a", manifest(fetched=8, fetch_failures=3)), Thresholds())
+    assert row["outcome"] == "partial"
+    assert (row["discovered"], row["fetched"], row["stored_new"], row["failed"]) == (11, 8, 8, 3)
+    assert row["failure_reasons"] == "http-500: 3" and row["failed_share"] == 0.273
+    assert row["pages_per_s"] == 2.0 and row["seconds"] == 4.0
+    skipped = summary_row(SiteResult("b", skipped="b: previous run still going"), Thresholds())
+    assert skipped == {"site": "b", "outcome": "skipped", "error": "b: previous run still going"}
+
+
+def test_report_lists_failing_urls_and_written_keys() -> None:
+    m = manifest(fetched=3, fetch_failures=25)
+    text = run_report_markdown(
+        [SiteResult("a", m), SiteResult("z", error="boom")], "s3://bucket/x", Thresholds()
+    )
+    assert "**z** could not run: boom" in text
+    assert "http://a.test/f0\\|x" in text, "pipes in URLs are escaped for the table"
+    assert "http://a.test/f19" in text and "http://a.test/f20" not in text, "first 20 failures only"
+    assert "5 more in `" + manifest_key(m) + "`" in text
+    assert "`articles/site=a/date=2026-01-01/id1-v.json` (new)" in text
+    assert manifest_key(m) == "runs/site=a/20261123T100000Z-r1.json"
+
+
+def test_progress_moves_and_ends_at_100() -> None:
+    assert site_fraction({"discovered": 10, "skipped_archived": 2, "fetched": 4}) == 0.5
+    assert site_fraction({"discovered": 4, "fetched": 4}) == 0.95, "never done before the crawl ends"
+    assert run_percent(1, 4, 0.5) == 37.5
+    assert run_percent(4, 4) == 100.0
+
+
+def test_log_lines_always_carry_a_url() -> None:
+    site = parse_sites({"sites": [{"name": "a", "start_urls": ["http://a.test/"]}]}).sites[0]
+    assert log_line(site, "WARNING: robots.txt slow\n") == "WARNING: robots.txt slow (site http://a.test/)"
+    assert log_line(site, "failed http://a.test/x") == "failed http://a.test/x"
+
+
+# -- real flow runs against the Prefect test API ------------------------------------------------------
+
+
+def _warnings(api: PrefectApi, flow_run_id: str) -> list[str]:
+    """Warnings of a run and its subflow runs (after the test process sent its logs)."""
+    APILogHandler().flush()
+    return api.warnings([flow_run_id, *(c["id"] for c in api.children(flow_run_id))])
+
+
+@pytest.mark.slow
+def test_hostile_site_run_is_partial_with_artifacts(
+    hostile_site: Any, harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    config = hostile_site.site_config()
+    archive = str(tmp_path / "archive")
+    state = crawl_all(
+        sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=archive,
+        settings=FAST_SETTINGS, return_state=True,
+    )  # fmt: skip
+    assert state.is_completed() and state.name == "Partial", (state.name, state.message)
+    assert "hostile-news" in (state.message or "")
+    rows = state.result()
+    assert rows[0]["outcome"] == "partial" and rows[0]["failed"] >= 5
+    assert rows[0]["stored_new"] >= len(hostile_site.expected_articles())
+
+    run_id = str(state.state_details.flow_run_id)
+    artifacts = harness_api.artifacts(run_id)
+    assert artifacts["crawl-progress"]["data"] == 100.0
+    assert harness_api.table(run_id, "crawl-summary") == rows
+    report = artifacts["crawl-report"]["data"]
+    for kind in ("server-error", "gone", "slow"):
+        assert f"{kind}.html" in report, kind
+    stored_key = next(iter(open_store(archive).list("articles/")))
+    assert f"`{stored_key}`" in report, "the report names the keys written"
+
+    warnings = _warnings(harness_api, run_id)
+    assert len(warnings) >= 5
+    for message in warnings:
+        assert "hostile-news" in message and "http://" in message, message
+
+
+@pytest.mark.slow
+def test_site_still_held_by_another_run_is_skipped(
+    news_site: Any, harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    config = news_site.site_config()
+    archive = tmp_path / "archive"
+    limit = site_limit_name(config["name"])
+    ensure_site_limit(limit)
+    with concurrency(limit, occupy=1, strict=True, timeout_seconds=10):  # "the previous run"
+        state = crawl_all(
+            sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=str(archive),
+            settings=FAST_SETTINGS, wait_for_previous_seconds=1, return_state=True,
+        )  # fmt: skip
+    assert state.is_cancelled() and state.name == "Skipped", (state.name, state.message)
+    assert "previous run still going" in (state.message or "")
+    assert state.result(raise_on_failure=False)[0]["outcome"] == "skipped"
+    assert news_site.requests == [], "a skipped run sends no request"
+    assert not archive.exists() or not any(archive.iterdir())
+    assert harness_api.artifacts(str(state.state_details.flow_run_id))["crawl-progress"]["data"] == 100.0
+
+
+@pytest.mark.slow
+def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> None:
+    config = {"name": "nowhere", "start_urls": ["http://127.0.0.1:9/"]}
+    state = crawl_all(
+        sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"), settings=FAST_SETTINGS,
+        return_state=True,
+    )  # fmt: skip
+    assert state.is_failed(), state.message
+    assert "could not be crawled: nowhere" in (state.message or "")
+    assert state.result(raise_on_failure=False)[0]["outcome"] == "unreachable"
