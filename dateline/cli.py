@@ -23,7 +23,7 @@ from rich.table import Table
 
 from archive.reader import ArchiveReader
 from archive.store import StoreError, open_store
-from dateline import cli_consumers, cli_ops, progress
+from dateline import cli_consumers, cli_ops, cli_profiles, progress
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
 
@@ -268,7 +268,7 @@ def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) ->
     Console().print(table)
 
 
-for _module in (cli_ops, cli_consumers):
+for _module in (cli_ops, cli_consumers, cli_profiles):
     _module.register(app)
 
 
