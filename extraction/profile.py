@@ -92,15 +92,27 @@ def words(text: str) -> int:
     return len(text.split()) + cjk // 2
 
 
+_STEPS: dict[tuple[str, str], str] = {}
+
+
 def step(element: HtmlElement) -> str:
     """One level of a DOM signature: tag plus up to three class tokens, digits folded (ids such as
     ``post-123`` differ per page, the rest of the class name does not)."""
     tag = element.tag if isinstance(element.tag, str) else "?"
-    classes = sorted(
-        {_CLASS_TOKEN.sub("", _DIGITS.sub("#", c.lower())) for c in (element.get("class") or "").split()}
-        - {""}
-    )
-    return ".".join([tag, *classes[:MAX_CLASSES]])
+    return _step(tag, element.get("class") or "")
+
+
+def _step(tag: str, class_attr: str) -> str:
+    """Memoised: a page repeats the same few class strings hundreds of times."""
+    memo = (tag, class_attr)
+    found = _STEPS.get(memo)
+    if found is None:
+        tokens = {_CLASS_TOKEN.sub("", _DIGITS.sub("#", c.lower())) for c in class_attr.split()} - {""}
+        found = ".".join([tag, *sorted(tokens)[:MAX_CLASSES]])
+        if len(_STEPS) > 50_000:
+            _STEPS.clear()
+        _STEPS[memo] = found
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,22 +150,18 @@ class PageFingerprint(BaseModel):
     blocks: list[BlockPrint] = Field(default_factory=list)
 
 
-def _own_text(element: HtmlElement) -> bool:
-    """Whether a container holds loose text itself (a paragraph written as a div or span)."""
-    if element.text and _LETTER.search(element.text):
-        return True
-    return any(child.tail and _LETTER.search(child.tail) for child in element)
-
-
-def _is_leaf_box(element: HtmlElement) -> bool:
-    return not any(isinstance(child.tag, str) and child.tag in _BLOCKISH for child in element)
+def _has_letter(text: str | None) -> bool:
+    if not text or text.isspace():
+        return False
+    return _LETTER.search(text) is not None
 
 
 def iter_blocks(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     """Text blocks of the body in document order, with their DOM signature path.
 
     Blocks are paragraph-like leaves (p, h*, li, blockquote ...) and containers holding loose
-    text without block children. Tables are skipped (cells repeat numbers, not chrome).
+    text (a paragraph written as a div or span) without block children. Tables are skipped (cells
+    repeat numbers, not chrome). One pass; each element's children are listed once.
     """
     body = tree.find(".//body")
     if body is None:
@@ -162,13 +170,27 @@ def iter_blocks(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     while stack:
         element, parent_path = stack.pop()
         tag = element.tag
-        if not isinstance(tag, str) or tag in _SKIP_TAGS or tag in _TABLE_CELLS:
+        if tag.__class__ is not str or tag in _SKIP_TAGS or tag in _TABLE_CELLS:
             continue
-        path = f"{parent_path}>{step(element)}" if parent_path else step(element)
-        if tag in _LEAF_TAGS or (_own_text(element) and _is_leaf_box(element)):
+        own = _step(tag, element.get("class") or "")
+        path = f"{parent_path}>{own}" if parent_path else own
+        if tag in _LEAF_TAGS:
             yield element, path
             continue
-        stack.extend((child, path) for child in reversed(element))
+        children = list(element)
+        loose = _has_letter(element.text)
+        boxed = False
+        for child in children:
+            child_tag = child.tag
+            if child_tag.__class__ is str and child_tag in _BLOCKISH:
+                boxed = True
+                break
+            if not loose and _has_letter(child.tail):
+                loose = True
+        if loose and not boxed:
+            yield element, path
+            continue
+        stack.extend((child, path) for child in reversed(children))
 
 
 def _main_container(blocks: list[tuple[HtmlElement, str, str]]) -> str | None:
@@ -215,7 +237,7 @@ def fingerprint(page_id: str, blocks: Iterable[PageBlock]) -> PageFingerprint:
         known = seen.get(block.key)
         protected = block.long and block.in_main
         if known is None:
-            seen[block.key] = BlockPrint(
+            seen[block.key] = BlockPrint.model_construct(  # our own values: no validation needed
                 key=block.key,
                 text_key=block.text_key,
                 path=block.path,

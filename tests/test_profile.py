@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from lxml.html import document_fromstring
 
@@ -188,3 +190,38 @@ def test_profile_json_round_trip() -> None:
     profile = _profile([_article(n) for n in range(3)])
     again = SiteProfile.model_validate_json(profile.model_dump_json())
     assert again.rules() == profile.rules()
+
+
+def test_profile_storage_and_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from archive.reader import ArchiveReader
+    from archive.store import open_store
+    from dateline.cli import app
+    from dateline.profiles import load_profile, save_profile
+
+    archive = str(tmp_path / "archive")
+    store = open_store(archive)
+    assert load_profile(store, "example") is None
+    profile = _profile([_article(n) for n in range(3)])
+    key = save_profile(store, profile, CRAWLED, "run-1")
+    assert key == f"profiles/site=example/20261123T120000Z-{profile.version.split('-')[1]}.json"
+    assert save_profile(store, profile, CRAWLED, "run-1") == key  # same content: stored once
+    later = learn("example", [], base=profile)
+    later.add(PageFingerprint(page="new", blocks=[]))
+    newer = save_profile(store, later, datetime(2026, 11, 24, tzinfo=UTC))
+    assert ArchiveReader(store).profile_keys("example") == [key, newer]
+    loaded = load_profile(store, "example")
+    assert loaded is not None and loaded.pages == 4 and loaded.rules() == later.rules()
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["profile", "example", "--archive", archive, "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert data["pages"] == 4 and data["version"] == later.version
+    assert any(row["text"] == CHROME and row["pages"] == 3 for row in data["blocks"])
+    table = runner.invoke(app, ["profile", "example", "--archive", archive])
+    assert table.exit_code == 0 and "learned blocks" in table.stdout
+    versions = runner.invoke(app, ["profile", "example", "--archive", archive, "--versions"])
+    assert versions.stdout.split() == [key, newer]
+    assert runner.invoke(app, ["profile", "nothing", "--archive", archive]).exit_code == 1
