@@ -140,7 +140,7 @@ def _extract(
     clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree
     fingerprint = None
     if rules or learn:
-        blocks = site_profile.page_blocks(tree)
+        blocks = site_profile.page_blocks(tree, rules)
         if learn:
             fingerprint = site_profile.fingerprint(hints.url, blocks)
         if rules:

@@ -193,28 +193,33 @@ def iter_blocks(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
         stack.extend((child, path) for child in reversed(children))
 
 
-def _main_container(blocks: list[tuple[HtmlElement, str, str]]) -> str | None:
-    """Path of the container holding the most paragraph text: the article body."""
+def _main_container(blocks: list[PageBlock], rules: ProfileRules | None) -> str | None:
+    """Path of the container holding the most paragraph text: the article body. Text the
+    profile already knows as boilerplate does not count (a login modal full of paragraphs repeated
+    on every page must not pass for the article)."""
     weight: dict[str, int] = {}
-    for element, path, text in blocks:
-        if element.tag == "p" and ">" in path:
-            parent = path.rsplit(">", 1)[0]
-            weight[parent] = weight.get(parent, 0) + len(text)
+    for block in blocks:
+        if block.element.tag != "p" or ">" not in block.path:
+            continue
+        if rules is not None and (block.key in rules.blocks_strong or block.key in rules.blocks_weak):
+            continue
+        parent = block.path.rsplit(">", 1)[0]
+        weight[parent] = weight.get(parent, 0) + len(block.text)
     if not weight:
         return None
     return max(weight.items(), key=lambda item: item[1])[0]
 
 
-def page_blocks(tree: HtmlElement, long_words: int = 12) -> list[PageBlock]:
-    """The page's text blocks with their keys, protection and main-container flags."""
-    raw: list[tuple[HtmlElement, str, str]] = []
+def page_blocks(
+    tree: HtmlElement, rules: ProfileRules | None = None, long_words: int = 12
+) -> list[PageBlock]:
+    """The page's text blocks with their keys, protection and main-container flags (``rules``, the
+    site's profile if any, helps find the main container)."""
+    out: list[PageBlock] = []
     for element, path in iter_blocks(tree):
         text = _SPACE.sub(" ", "".join(element.itertext())).strip()
-        if text and _LETTER.search(text):
-            raw.append((element, path, text))
-    main = _main_container(raw)
-    out: list[PageBlock] = []
-    for element, path, text in raw:
+        if not text or not _LETTER.search(text):
+            continue
         norm = normalise_text(text)
         out.append(
             PageBlock(
@@ -224,9 +229,14 @@ def page_blocks(tree: HtmlElement, long_words: int = 12) -> list[PageBlock]:
                 text_key=short_hash(norm),
                 text=text,
                 long=words(text) >= long_words,
-                in_main=main is not None and path.startswith(main + ">"),
+                in_main=False,
             )
         )
+    main = _main_container(out, rules)
+    if main is not None:
+        prefix = main + ">"
+        for block in out:
+            block.in_main = block.path.startswith(prefix)
     return out
 
 
