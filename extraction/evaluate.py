@@ -399,7 +399,8 @@ def worst_pages(report: EvalReport, n: int = 10, width: int = 100) -> str:
         s = page.ours
         out.append(
             f"== {page.file}  F1 {s.f1:.3f} P {s.precision:.3f} R {s.recall:.3f}"
-            f" (trafilatura F1 {page.trafilatura.f1:.3f}){' error ' + s.error if s.error else ''}"
+            f" ({f'no profile F1 {page.plain.f1:.3f}, ' if page.plain else ''}"
+            f"trafilatura F1 {page.trafilatura.f1:.3f}){' error ' + s.error if s.error else ''}"
         )
         extra, missed = page_diff(page)
         out.extend(f"  + {line[:width]}" for line in extra[:8])
