@@ -3,8 +3,8 @@
 Write order per article is raw WARC -> record -> URL markers (see docs/design.md), so a crash
 at any point leaves the archive consistent and the next run redoes only what is missing.
 
-Site profile: the site's latest profile is loaded when the spider opens and its rules go with every
-page to the workers; each article's fingerprint comes back with its result and is counted into the
+Site profile: the site's latest profile is loaded when the spider opens and its rules are handed to
+each worker process once (pool initializer); each article's fingerprint comes back with its result and is counted into the
 profile, which is stored as a new version when the spider closes (before the parent writes the run
 manifest). Pages cleaned early in a site's first crawl get little help; re-extraction improves them.
 """
@@ -39,15 +39,24 @@ from spiders.items import FailureItem, PageItem
 logger = logging.getLogger(__name__)
 
 
+_worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
+
+
+def init_worker(rules: ProfileRules | None) -> None:
+    """Pool initializer: keep the site's profile rules in the worker (not pickled with every page)."""
+    global _worker_rules
+    _worker_rules = rules
+
+
 def clean_in_worker(
     body: bytes, encoding: str | None, hints_json: str, rules: ProfileRules | None = None
 ) -> dict[str, Any]:
-    """Runs in a pool process: decode + extract with the site's profile rules; returns plain data
-    (cheap to pickle): the extraction and the page's fingerprint for the profile, as JSON."""
+    """Runs in a pool process: decode + extract with the site's profile rules (``rules``, else the
+    worker's); returns plain data (cheap to pickle): the extraction and the page's fingerprint."""
     hints = PageHints.model_validate_json(hints_json)
     try:
         html = decode_html(body, encoding)
-        ex, fp = extract_and_fingerprint(html, hints, rules)
+        ex, fp = extract_and_fingerprint(html, hints, rules if rules is not None else _worker_rules)
         return {"ok": ex.model_dump_json(), "fp": fp.model_dump_json() if fp is not None else None}
     except ExtractionError as e:
         return {"error": e.reason, "detail": e.detail}
@@ -74,7 +83,12 @@ class ArchivePipeline:
         self.writer = ArchiveWriter(open_store(spider.archive_uri))  # type: ignore[union-attr]
         self._open_profile()
         workers = self.crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(self.rules,),
+        )
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
@@ -134,7 +148,7 @@ class ArchivePipeline:
         assert self.pool is not None
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
-            self.pool, clean_in_worker, item.body, item.encoding, hints.model_dump_json(), self.rules
+            self.pool, clean_in_worker, item.body, item.encoding, hints.model_dump_json()
         )
         if "error" in result:
             raw = await self._store_raw(item)
