@@ -47,9 +47,8 @@ def save_profile(store: ObjectStore, profile: SiteProfile, when: datetime, run_i
     profile.version = None
     digest = hashlib.sha256(profile.model_dump_json().encode("utf-8")).hexdigest()[:8]
     profile.version = f"{keys.compact_timestamp(profile.created_at)}-{digest}"
-    return ArchiveWriter(store).write_profile(
-        profile.site, profile.version, profile.model_dump_json().encode()
-    )
+    data = profile.model_dump_json(exclude_none=True).encode("utf-8")  # single sightings carry no sample
+    return ArchiveWriter(store).write_profile(profile.site, profile.version, data)
 
 
 def summary(profile: SiteProfile, limit: int | None = None) -> dict[str, Any]:
