@@ -229,6 +229,9 @@ def evaluate_extraction(
     report_json: Annotated[
         Path | None, typer.Option("--json", help="also write the full report here")
     ] = None,
+    profiles: Annotated[
+        bool, typer.Option(help="learn a profile per site from the dataset's pages and apply it")
+    ] = True,
 ) -> None:
     """Score the extractor against a truth file, side by side with plain trafilatura."""
     from extraction.evaluate import check_floors, evaluate, load_floors, render_report, worst_pages
@@ -236,7 +239,7 @@ def evaluate_extraction(
     if not (dataset / "truth.jsonl").is_file():
         err.print(f"[red]no truth.jsonl in {dataset}[/]")
         raise typer.Exit(1)
-    report = evaluate(dataset, limit=limit)
+    report = evaluate(dataset, limit=limit, profiles=profiles)
     sys.stdout.write(render_report(report) + "\n")
     if worst:
         sys.stdout.write(worst_pages(report, worst) + "\n")
