@@ -4,9 +4,11 @@ Write order per article is raw WARC -> record -> URL markers (see docs/design.md
 at any point leaves the archive consistent and the next run redoes only what is missing.
 
 Site profile: the site's latest profile is loaded when the spider opens and its rules are handed to
-each worker process once (pool initializer); each article's fingerprint comes back with its result and is counted into the
-profile, which is stored as a new version when the spider closes (before the parent writes the run
-manifest). Pages cleaned early in a site's first crawl get little help; re-extraction improves them.
+each worker process once (pool initializer); each article's fingerprint comes back with its result
+and is counted into the profile. The rules are recompiled after 4, 8, 16 ... pages of this crawl
+(then sent along with each page), so a site's first crawl is helped after its first pages. The
+profile is stored as a new version when the spider closes (before the parent writes the run
+manifest). Pages cleaned before there was evidence keep their text; re-extraction improves them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from spiders.items import FailureItem, PageItem
 logger = logging.getLogger(__name__)
 
 
+REFRESH_FIRST = 4  # pages of a crawl after which the profile rules are first recompiled
 _worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
 
 
@@ -104,7 +107,9 @@ class ArchivePipeline:
             loaded = None
         self.profile = loaded or SiteProfile(site=self.site.name)
         self.rules = self.profile.rules()
+        self.rules_changed = False  # True once recompiled: then the rules go with every page
         self.profile_pages = 0  # pages of this crawl counted into the profile
+        self.next_refresh = REFRESH_FIRST
         events.emit(
             "profile",
             site=self.site.name,
@@ -114,8 +119,17 @@ class ArchivePipeline:
         )
 
     def _learn(self, fingerprint_json: str | None) -> None:
-        if fingerprint_json and self.profile.add(PageFingerprint.model_validate_json(fingerprint_json)):
-            self.profile_pages += 1
+        """Count the page into the profile; recompile the rules at 4, 8, 16 ... pages."""
+        if not fingerprint_json or not self.profile.add(
+            PageFingerprint.model_validate_json(fingerprint_json)
+        ):
+            return
+        self.profile_pages += 1
+        if self.profile_pages >= self.next_refresh:
+            self.next_refresh *= 2
+            rules = self.profile.rules()
+            if rules != self.rules:
+                self.rules, self.rules_changed = rules, True
 
     def _save_profile(self) -> None:
         """Store the updated profile as a new version when this crawl taught it something."""
@@ -148,7 +162,12 @@ class ArchivePipeline:
         assert self.pool is not None
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
-            self.pool, clean_in_worker, item.body, item.encoding, hints.model_dump_json()
+            self.pool,
+            clean_in_worker,
+            item.body,
+            item.encoding,
+            hints.model_dump_json(),
+            self.rules if self.rules_changed else None,
         )
         if "error" in result:
             raw = await self._store_raw(item)

@@ -225,3 +225,28 @@ def test_profile_storage_and_cli(tmp_path: Path) -> None:
     versions = runner.invoke(app, ["profile", "example", "--archive", archive, "--versions"])
     assert versions.stdout.split() == [key, newer]
     assert runner.invoke(app, ["profile", "nothing", "--archive", archive]).exit_code == 1
+
+
+def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -> None:
+    from archive.store import open_store
+    from archive.writer import ArchiveWriter
+    from dateline.config import Site
+    from dateline.profiles import load_profile
+    from spiders.pipelines import REFRESH_FIRST, ArchivePipeline
+
+    pipe = ArchivePipeline.__new__(ArchivePipeline)  # no crawler needed for the profile steps
+    pipe.site = Site.model_validate({"name": "example", "feeds": ["https://news.example.org/rss"]})
+    pipe.run_id = "r1"
+    pipe.writer = ArchiveWriter(open_store(str(tmp_path / "archive")))
+    pipe._open_profile()
+    assert not pipe.rules and not pipe.rules_changed
+    for n in range(REFRESH_FIRST):
+        fp = extract_and_fingerprint(_article(n), _hints(n))[1]
+        assert fp is not None
+        pipe._learn(fp.model_dump_json())
+        pipe._learn(fp.model_dump_json())  # the same page again counts once
+    assert pipe.profile_pages == REFRESH_FIRST and pipe.rules_changed
+    assert extract_page(_article(9), _hints(9), pipe.rules).text.count(CHROME) == 0
+    pipe._save_profile()
+    stored = load_profile(pipe.writer.store, "example")
+    assert stored is not None and stored.pages == REFRESH_FIRST and stored.run_id == "r1"
