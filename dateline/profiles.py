@@ -18,7 +18,7 @@ from archive.reader import ArchiveReader
 from archive.store import ObjectStore
 from archive.writer import ArchiveWriter
 from dateline.times import iso_utc
-from extraction.profile import PROFILE_SCHEMA_VERSION, SiteProfile, needed_pages, share
+from extraction.profile import PROFILE_SCHEMA_VERSION, SiteProfile, Thresholds, needed_pages, share
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def load_profile(store: ObjectStore, site: str) -> SiteProfile | None:
     if profile.schema_version != PROFILE_SCHEMA_VERSION or profile.site != site:
         logger.warning("[%s] stored profile is schema %s, starting a new one", site, profile.schema_version)
         return None
+    profile.thresholds = Thresholds()  # stored for the record; the code's current rules apply
     return profile
 
 
