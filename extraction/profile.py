@@ -10,7 +10,8 @@ Why it is safe:
 - A block needs the same DOM signature *and* the same text on >= 2 pages (small sites) or >= 3
   pages and a share of the pages; text alone (any position) needs a larger share.
 - Long sentences inside the page's main text container are protected: two articles quoting the
-  same sentence never remove it; only presence on half the pages (and >= 4) does.
+  same sentence never remove it; only presence on half the pages (and >= 4) does. After
+  trafilatura, where the position is unknown, every long line is protected that way.
 - A site seen once has no repeated blocks, so nothing changes (plain pipeline).
 - Removal never takes more than ``max_removed_share`` of a page's block text.
 
@@ -210,11 +211,10 @@ def _main_container(blocks: list[PageBlock], rules: ProfileRules | None) -> str 
     return max(weight.items(), key=lambda item: item[1])[0]
 
 
-def page_blocks(
-    tree: HtmlElement, rules: ProfileRules | None = None, long_words: int = 12
-) -> list[PageBlock]:
+def page_blocks(tree: HtmlElement, rules: ProfileRules | None = None) -> list[PageBlock]:
     """The page's text blocks with their keys, protection and main-container flags (``rules``, the
     site's profile if any, helps find the main container)."""
+    long_words = rules.long_words if rules is not None else Thresholds().long_words
     out: list[PageBlock] = []
     for element, path in iter_blocks(tree):
         text = _SPACE.sub(" ", "".join(element.itertext())).strip()
@@ -347,7 +347,8 @@ class SiteProfile(BaseModel):
 
     def rules(self) -> ProfileRules:
         """The compiled boilerplate sets the extractor applies."""
-        rules = ProfileRules()
+        t = self.thresholds
+        rules = ProfileRules(max_removed_share=t.max_removed_share, long_words=t.long_words)
         for key, entry in self.blocks.items():
             kind = self.block_kind(entry)
             if kind == "strong":
