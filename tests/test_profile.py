@@ -98,6 +98,7 @@ def test_repeated_chrome_is_learned_from_two_pages_and_removed() -> None:
     cleaned = extract_page(pages[0], _hints(0), rules).text
     assert CHROME in plain
     assert CHROME not in cleaned and PROMO not in cleaned
+    assert extract_page(pages[0], _hints(0), profile).text == cleaned  # a profile or its rules
     assert "Paragraph 0.3" in cleaned
 
 
