@@ -251,3 +251,23 @@ def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -
     pipe._save_profile()
     stored = load_profile(pipe.writer.store, "example")
     assert stored is not None and stored.pages == REFRESH_FIRST and stored.run_id == "r1"
+
+
+def test_eval_groups_pages_by_site_and_reports_both() -> None:
+    import pytest
+
+    from extraction.evaluate import EvalReport, _averages, evaluate_site, load_truth, render_report, site_of
+
+    assert site_of({"file": "html/de/WAZ_2024_03_08.html.gz", "url": "https://www.waz.de/x"}) == "WAZ"
+    assert site_of({"file": "page.html", "url": "https://www.example.org/a"}) == "example.org"
+    dataset = Path(__file__).parents[2] / "shared" / "datasets" / "news-pages"
+    if not dataset.exists():
+        pytest.skip("news-pages dataset not available")
+    rows = [row for row in load_truth(dataset) if site_of(row) == "BR"]
+    assert len(rows) == 3
+    pages = evaluate_site((str(dataset), rows))
+    assert all(p.plain is not None and p.site == "BR" for p in pages)
+    ours, plain = _averages([p.ours for p in pages]), _averages([p.plain for p in pages if p.plain])
+    assert ours["precision"] > plain["precision"] and ours["recall"] >= plain["recall"]  # a repeated line
+    report = EvalReport(pages=pages, ours=ours, trafilatura=ours, plain=plain)
+    assert "no profile" in render_report(report)
