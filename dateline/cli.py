@@ -152,15 +152,24 @@ def extract(
     site: Annotated[str | None, typer.Option(help="site name the pages belong to")] = None,
     url: Annotated[str | None, typer.Option(help="the page's URL (for a single HTML file)")] = None,
     manifest: Annotated[Path | None, typer.Option(help='JSON lines: {"path", "url", "site"}')] = None,
+    profiles_from: Annotated[
+        str | None, typer.Option(help="archive whose stored site profiles to start from")
+    ] = None,
 ) -> None:
     """Clean saved pages without crawling; one JSON object per page on stdout."""
     from dateline.pages import extract_inputs
+    from dateline.profiles import stored_profiles
 
     if not files and manifest is None:
         err.print("[red]give FILE arguments or --manifest[/]")
         raise typer.Exit(1)
     inputs = iter_manifest(manifest) if manifest is not None else iter_inputs(files or [], site=site, url=url)
-    for out in extract_inputs(inputs):
+    try:
+        stored = stored_profiles(profiles_from) if profiles_from else None
+    except StoreError as e:
+        err.print(f"[red]cannot open archive {profiles_from}:[/] {e}")
+        raise typer.Exit(1) from e
+    for out in extract_inputs(inputs, stored=stored):
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 

@@ -2,7 +2,8 @@
 
 A page that cannot be read or cleaned becomes an output line with ``error`` set, never a crash.
 Pages of one site (same ``--site``, or same ``site`` in a manifest) are cleaned in two passes:
-the first fingerprints every page and learns the site's profile, the second cleans with it.
+the first fingerprints every page and learns the site's profile (on top of the profile stored in
+an archive, if given), the second cleans with it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from archive.warc import read_warc_responses
 from dateline.times import utcnow
 from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import ExtractionError, PageHints
-from extraction.profile import PageFingerprint, ProfileRules, learn
+from extraction.profile import PageFingerprint, ProfileRules, SiteProfile, learn
 
 
 @dataclass
@@ -127,31 +128,47 @@ def _extract_one(job: PageInput | tuple[PageInput, ProfileRules | None]) -> dict
     }
 
 
+ProfileLoader = Callable[[str], SiteProfile | None]
+
+
 def extract_inputs(
-    pages: Iterable[PageInput], workers: int | None = None, profiles: bool = True
+    pages: Iterable[PageInput],
+    workers: int | None = None,
+    profiles: bool = True,
+    stored: ProfileLoader | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Clean pages on all cores, in input order; with ``profiles``, sites with several pages are
-    learned first (all their pages are then held in memory until cleaned)."""
+    """Clean pages on all cores, in input order. With ``profiles``, each named site's profile is
+    learned first from its pages (on top of its stored profile when ``stored`` finds one; all
+    pages are then held in memory until cleaned)."""
     workers = workers or os.cpu_count() or 1
     with ProcessPoolExecutor(max_workers=workers) as pool:
         if not profiles:
             yield from pool.map(_extract_one, pages, chunksize=4)
             return
         inputs = list(pages)
-        rules = learn_site_rules(inputs, pool)
+        rules = learn_site_rules(inputs, pool, stored)
         jobs = [(page, rules.get(page.site or "")) for page in inputs]
         yield from pool.map(_extract_one, jobs, chunksize=4)
 
 
-def learn_site_rules(inputs: list[PageInput], pool: ProcessPoolExecutor) -> dict[str, ProfileRules]:
-    """Pass 1: a profile per named site that has two or more readable pages."""
+def learn_site_rules(
+    inputs: list[PageInput], pool: ProcessPoolExecutor, stored: ProfileLoader | None = None
+) -> dict[str, ProfileRules]:
+    """Pass 1: a profile per named site with two or more readable pages, or with a stored profile."""
     by_site: dict[str, list[PageInput]] = {}
     for page in inputs:
         if page.site and page.body is not None and not page.error:
             by_site.setdefault(page.site, []).append(page)
-    learnable = [page for group in by_site.values() if len(group) > 1 for page in group]
-    fingerprints: dict[str, list[PageFingerprint]] = {}
+    bases = {site: stored(site) for site in by_site} if stored is not None else {}
+    learnable = [
+        page for site, group in by_site.items() if len(group) > 1 or bases.get(site) for page in group
+    ]
+    fingerprints: dict[str, list[PageFingerprint]] = {site: [] for site in bases if bases[site]}
     for page, fp in zip(learnable, pool.map(_fingerprint_one, learnable, chunksize=4), strict=True):
         if fp is not None and page.site:
             fingerprints.setdefault(page.site, []).append(fp)
-    return {site: learn(site, fps).rules() for site, fps in fingerprints.items() if len(fps) > 1}
+    return {
+        site: learn(site, fps, base=bases.get(site)).rules()
+        for site, fps in fingerprints.items()
+        if len(fps) > 1 or bases.get(site)
+    }

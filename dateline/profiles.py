@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from archive import keys
 from archive.reader import ArchiveReader
-from archive.store import ObjectStore
+from archive.store import ObjectStore, StoreError, open_store
 from archive.writer import ArchiveWriter
 from dateline.times import iso_utc
 from extraction.profile import PROFILE_SCHEMA_VERSION, SiteProfile, Thresholds, needed_pages, share
@@ -39,6 +40,21 @@ def load_profile(store: ObjectStore, site: str) -> SiteProfile | None:
         return None
     profile.thresholds = Thresholds()  # stored for the record; the code's current rules apply
     return profile
+
+
+def stored_profiles(archive_uri: str) -> Callable[[str], SiteProfile | None]:
+    """A loader of sites' latest profiles from an archive (for ``dateline extract``); a store error
+    means no profile, never a failed extraction."""
+    store = open_store(archive_uri)
+
+    def load(site: str) -> SiteProfile | None:
+        try:
+            return load_profile(store, site)
+        except StoreError as e:
+            logger.warning("[%s] cannot read the stored profile: %s", site, e)
+            return None
+
+    return load
 
 
 def save_profile(store: ObjectStore, profile: SiteProfile, when: datetime, run_id: str | None = None) -> str:

@@ -24,9 +24,10 @@ from dateline.cli import app
 from dateline.config import parse_sites
 from dateline.crawljob import run_site_crawl
 from dateline.localsite import NewsSite, SourcePage
-from dateline.profiles import load_profile
-from extraction.extract import extract_page
+from dateline.profiles import load_profile, save_profile
+from extraction.extract import extract_and_fingerprint, extract_page
 from extraction.model import PageHints
+from extraction.profile import learn
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.sites import truth_pages
 
@@ -70,6 +71,10 @@ def chrome_pages(n: int = 8, seed: int = 3) -> list[SourcePage]:
     return [with_chrome(page, quote=i < 2) for i, page in enumerate(truth_pages(n, seed=seed))]
 
 
+def _hints(url: str) -> PageHints:
+    return PageHints(url=url, crawled_at=datetime.now(UTC))
+
+
 def _texts(archive: str) -> dict[str, str]:
     return {r.url: r.text for r in ArchiveReader(open_store(archive)).iter_records()}
 
@@ -93,9 +98,8 @@ def test_a_crawl_writes_a_profile_and_the_next_crawl_applies_it(
     assert CHROME in learned and LEGAL in learned and QUOTE not in learned
 
     assert len(_texts(archive_uri)) == len(pages)
-    hints = PageHints(url="https://example.org/a", crawled_at=datetime.now(UTC))
     for page in pages:  # without a profile, generic cleaning keeps the chrome
-        assert CHROME in extract_page(page.html.decode("utf-8"), hints).text
+        assert CHROME in extract_page(page.html.decode("utf-8"), _hints(page.meta["url"])).text
 
     second = run_site_crawl(
         site, user_agent="t", archive_uri=archive_uri, run_id="r2", refresh=True, settings=FAST_SETTINGS
@@ -132,3 +136,15 @@ def test_extract_learns_from_all_pages_of_a_site(tmp_path: Path) -> None:
     files = [str(tmp_path / e["path"]) for e in entries[:1]]
     single = runner.invoke(app, ["extract", "--site", "chrome-news", *files])
     assert CHROME in json.loads(single.stdout)["text"], "one page: nothing to learn, plain cleaning"
+
+    # with the site's stored profile (here learned from the other pages), one page is enough
+    archive = str(tmp_path / "archive")
+    fps = []
+    for page, entry in zip(pages[1:], entries[1:], strict=True):
+        fp = extract_and_fingerprint(page.html.decode("utf-8"), _hints(entry["url"]))[1]
+        assert fp is not None
+        fps.append(fp)
+    save_profile(open_store(archive), learn("chrome-news", fps), datetime.now(UTC))
+    stored = runner.invoke(app, ["extract", "--site", "chrome-news", "--profiles-from", archive, *files])
+    assert stored.exit_code == 0, stored.output
+    assert CHROME not in json.loads(stored.stdout)["text"]
