@@ -143,6 +143,12 @@ def _extract(
     lead = clean.find_lead(tree, meta["description"])
 
     clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree
+    if published.date is None:
+        published = dates.find_guessed(
+            tree, hints.url, hints.crawled_at, hints.feed_date, hints.sitemap_date, rejected
+        )
+    # The profile acts after every metadata and date read: a repeated "Updated: <date>" line is
+    # chrome to the profile but may be the page's only date.
     fingerprint = None
     if rules or learn:
         blocks = site_profile.page_blocks(tree, rules)
@@ -150,10 +156,6 @@ def _extract(
             fingerprint = site_profile.fingerprint(hints.url, blocks)
         if rules:
             site_profile.prune_blocks(blocks, rules)
-    if published.date is None:
-        published = dates.find_guessed(
-            tree, hints.url, hints.crawled_at, hints.feed_date, hints.sitemap_date, rejected
-        )
 
     text = run_trafilatura(tree, hints.url)
     if len(text) < clean.SHORT_TEXT:
