@@ -60,6 +60,15 @@ def runs_prefix(site: str | None = None) -> str:
     return "runs/" if site is None else f"runs/site={site}/"
 
 
+def profile_key(site: str, version: str) -> str:
+    """One immutable version of a site's boilerplate profile; versions sort by time."""
+    return f"profiles/site={site}/{version}.json"
+
+
+def profiles_prefix(site: str) -> str:
+    return f"profiles/site={site}/"
+
+
 def compact_timestamp(iso: str) -> str:
     """'2026-11-23T10:51:00+01:00' -> '20261123T095100Z': UTC, so manifest keys sort by time."""
     moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))

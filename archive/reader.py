@@ -140,6 +140,15 @@ class ArchiveReader:
             if key.endswith(".json"):
                 yield RunManifest.model_validate_json(self.store.get(key))
 
+    def profile_keys(self, site: str) -> list[str]:
+        """Keys of a site's profile versions, oldest first (versions start with a UTC timestamp)."""
+        return sorted(k for k in self.store.list(keys.profiles_prefix(site)) if k.endswith(".json"))
+
+    def latest_profile(self, site: str) -> bytes | None:
+        """The newest stored profile of a site as JSON bytes, or None when it has none yet."""
+        found = self.profile_keys(site)
+        return self.store.get(found[-1]) if found else None
+
     def raw_response(self, pointer: RawPointer) -> WarcResponse:
         """The HTTP response a record's ``raw`` pointer names."""
         return find_response(self.store.get(pointer.key), pointer.record_id)

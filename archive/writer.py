@@ -165,6 +165,13 @@ class ArchiveWriter:
     def is_archived(self, site: str, url: str) -> bool:
         return self.store.exists(keys.url_marker_key(site, url))
 
+    def write_profile(self, site: str, version: str, data: bytes) -> str:
+        """Store a new version of a site's profile (JSON bytes; see extraction/profile.py) and
+        return its key. Put-if-absent: an equal version written twice is stored once."""
+        key = keys.profile_key(site, version)
+        self.store.put_if_absent(key, data)
+        return key
+
     def write_manifest(self, manifest: RunManifest) -> str:
         """Write the run manifest (last step of a run) and return its key."""
         stamp = keys.compact_timestamp(manifest.started_at)

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from archive.reader import ArchiveReader
 from archive.store import StoreError, open_store
-from dateline import cli_consumers, cli_ops, progress
+from dateline import cli_consumers, cli_ops, cli_profiles, progress
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
 
@@ -155,15 +155,24 @@ def extract(
     site: Annotated[str | None, typer.Option(help="site name the pages belong to")] = None,
     url: Annotated[str | None, typer.Option(help="the page's URL (for a single HTML file)")] = None,
     manifest: Annotated[Path | None, typer.Option(help='JSON lines: {"path", "url", "site"}')] = None,
+    profiles_from: Annotated[
+        str | None, typer.Option(help="archive whose stored site profiles to start from")
+    ] = None,
 ) -> None:
     """Clean saved pages without crawling; one JSON object per page on stdout."""
     from dateline.pages import extract_inputs
+    from dateline.profiles import stored_profiles
 
     if not files and manifest is None:
         err.print("[red]give FILE arguments or --manifest[/]")
         raise typer.Exit(1)
     inputs = iter_manifest(manifest) if manifest is not None else iter_inputs(files or [], site=site, url=url)
-    for out in extract_inputs(inputs):
+    try:
+        stored = stored_profiles(profiles_from) if profiles_from else None
+    except StoreError as e:
+        err.print(f"[red]cannot open archive {profiles_from}:[/] {e}")
+        raise typer.Exit(1) from e
+    for out in extract_inputs(inputs, stored=stored):
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 
@@ -232,6 +241,9 @@ def evaluate_extraction(
     report_json: Annotated[
         Path | None, typer.Option("--json", help="also write the full report here")
     ] = None,
+    profiles: Annotated[
+        bool, typer.Option(help="learn a profile per site from the dataset's pages and apply it")
+    ] = True,
 ) -> None:
     """Score the extractor against a truth file, side by side with plain trafilatura."""
     from extraction.evaluate import check_floors, evaluate, load_floors, render_report, worst_pages
@@ -239,7 +251,7 @@ def evaluate_extraction(
     if not (dataset / "truth.jsonl").is_file():
         err.print(f"[red]no truth.jsonl in {dataset}[/]")
         raise typer.Exit(1)
-    report = evaluate(dataset, limit=limit)
+    report = evaluate(dataset, limit=limit, profiles=profiles)
     sys.stdout.write(render_report(report) + "\n")
     if worst:
         sys.stdout.write(worst_pages(report, worst) + "\n")
@@ -271,7 +283,7 @@ def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) ->
     out.print(table)
 
 
-for _module in (cli_ops, cli_consumers):
+for _module in (cli_ops, cli_consumers, cli_profiles):
     _module.register(app)
 
 

@@ -3,6 +3,11 @@
 The dataset layout is ``truth.jsonl`` (one page per line: file, url, crawl_date, title, authors,
 publishing_date, body paragraphs) plus ``html/**.html.gz``. Both extractors see the same decoded
 HTML and the same URL, so the numbers are directly comparable; the CLI only wires these functions.
+
+Pages are grouped by site (the file name's publisher prefix, else the URL host). A site with
+several pages gets a profile learned from all of its pages (``extraction.profile``), as
+``dateline extract`` does with several pages of one site; "ours" is scored with that profile and,
+side by side, without it ("no profile"), so the profile's own effect is visible.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from extraction.extract import decode_html, extract_page
+from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import ExtractionError, PageHints
+from extraction.profile import PageFingerprint, ProfileRules, learn
 
 SHINGLE = 4
 METRICS = ("f1", "precision", "recall", "rouge_l", "date", "title", "authors")
@@ -63,6 +69,8 @@ class PageResult(BaseModel):
     url: str
     ours: Scores
     trafilatura: Scores
+    plain: Scores | None = None  # ours without the site profile (None: profiles not evaluated)
+    site: str = ""
     text: str = ""
     truth_body: list[str] = Field(default_factory=list)
     found: dict[str, Any] = Field(default_factory=dict)  # our title/authors/date vs truth
@@ -74,6 +82,7 @@ class EvalReport(BaseModel):
     pages: list[PageResult]
     ours: dict[str, float]
     trafilatura: dict[str, float]
+    plain: dict[str, float] = Field(default_factory=dict)  # ours without site profiles
 
 
 def _no_space_char(ch: str) -> bool:
@@ -196,12 +205,17 @@ def _score(
     )
 
 
-def _run_ours(html: str, hints: PageHints, row: dict[str, Any]) -> tuple[Scores, str, dict[str, Any]]:
+_Ours = tuple[Scores, str, dict[str, Any], PageFingerprint | None]
+
+
+def _run_ours(
+    html: str, hints: PageHints, row: dict[str, Any], rules: ProfileRules | None = None, learn: bool = False
+) -> _Ours:
     start = time.perf_counter()
     try:
-        result = extract_page(html, hints)
+        result, fingerprint = extract_and_fingerprint(html, hints, rules, learn=learn)
     except ExtractionError as exc:
-        return Scores(seconds=time.perf_counter() - start, error=exc.reason), "", {}
+        return Scores(seconds=time.perf_counter() - start, error=exc.reason), "", {}, None
     secs = time.perf_counter() - start
     found = {
         "title": [result.title, row.get("title")],
@@ -210,7 +224,7 @@ def _run_ours(html: str, hints: PageHints, row: dict[str, Any]) -> tuple[Scores,
         "date_source": result.published.source,
     }
     scores = _score(result.text, result.title, result.authors, result.published.date, row, secs)
-    return scores, result.text, found
+    return scores, result.text, found, fingerprint
 
 
 def _run_trafilatura(html: str, row: dict[str, Any]) -> Scores:
@@ -226,22 +240,68 @@ def _run_trafilatura(html: str, row: dict[str, Any]) -> Scores:
     return _score(fields.get("text") or "", fields.get("title"), authors, fields.get("date"), row, secs)
 
 
-def evaluate_page(args: tuple[str, dict[str, Any]]) -> PageResult:
-    """Run both extractors on one page of the dataset (a pool worker)."""
-    dataset_dir, row = args
+_DATED_NAME = re.compile(r"_\d{4}_\d{2}_\d{2}(?:_\w+)?\.html(?:\.gz)?$")
+
+
+def site_of(row: dict[str, Any]) -> str:
+    """The page's site: the publisher prefix of its file name (``WAZ_2024_05_03.html.gz`` -> ``WAZ``),
+    else the URL's host without ``www.``."""
+    name = Path(row.get("file") or "").name
+    match = _DATED_NAME.search(name)
+    if match and match.start() > 0:
+        return name[: match.start()]
+    from urllib.parse import urlsplit
+
+    return (urlsplit(row.get("url") or "").hostname or "").removeprefix("www.")
+
+
+def _load_page(dataset_dir: str, row: dict[str, Any]) -> tuple[str, PageHints]:
     raw = gzip.decompress((Path(dataset_dir) / row["file"]).read_bytes())
-    html = decode_html(raw)
-    hints = PageHints(url=row["url"], crawled_at=crawl_time(row["crawl_date"]))
-    ours, text, found = _run_ours(html, hints, row)
+    return decode_html(raw), PageHints(url=row["url"], crawled_at=crawl_time(row["crawl_date"]))
+
+
+def evaluate_page(args: tuple[str, dict[str, Any]]) -> PageResult:
+    """Run both extractors on one page of the dataset, without a site profile."""
+    dataset_dir, row = args
+    html, hints = _load_page(dataset_dir, row)
+    ours, text, found, _ = _run_ours(html, hints, row)
     return PageResult(
         file=row["file"],
         url=row["url"],
         ours=ours,
         trafilatura=_run_trafilatura(html, row),
+        site=site_of(row),
         text=text,
         truth_body=row["body"],
         found=found,
     )
+
+
+def evaluate_site(args: tuple[str, list[dict[str, Any]]]) -> list[PageResult]:
+    """One site's pages (a pool worker): pass 1 cleans each page plainly and fingerprints it; a
+    profile is learned from all of them; pass 2 cleans each page again with the profile."""
+    dataset_dir, rows = args
+    pages = [_load_page(dataset_dir, row) for row in rows]
+    plain = [_run_ours(html, hints, row, learn=True) for (html, hints), row in zip(pages, rows, strict=True)]
+    fingerprints = [fp for *_, fp in plain if fp is not None]
+    rules = learn(site_of(rows[0]), fingerprints).rules() if len(fingerprints) > 1 else ProfileRules()
+    out: list[PageResult] = []
+    for (html, hints), row, first in zip(pages, rows, plain, strict=True):
+        ours = _run_ours(html, hints, row, rules) if rules else first
+        out.append(
+            PageResult(
+                file=row["file"],
+                url=row["url"],
+                ours=ours[0],
+                plain=first[0],
+                trafilatura=_run_trafilatura(html, row),
+                site=site_of(row),
+                text=ours[1],
+                truth_body=row["body"],
+                found=ours[2],
+            )
+        )
+    return out
 
 
 def _averages(scores: list[Scores]) -> dict[str, float]:
@@ -260,35 +320,58 @@ def load_truth(dataset_dir: Path, limit: int | None = None) -> list[dict[str, An
     return rows[:limit] if limit is not None else rows
 
 
-def evaluate(dataset_dir: Path, limit: int | None = None, processes: int = 2) -> EvalReport:
-    """Score ours and plain trafilatura on every page (pages/s is per core: pages over summed seconds)."""
+def evaluate(
+    dataset_dir: Path, limit: int | None = None, processes: int = 2, profiles: bool = True
+) -> EvalReport:
+    """Score ours (with site profiles unless ``profiles`` is False) and plain trafilatura on every
+    page (pages/s is per core: pages over summed seconds)."""
     rows = load_truth(dataset_dir, limit)
-    jobs = [(str(dataset_dir), row) for row in rows]
-    if processes > 1 and len(jobs) > 1:
-        with get_context("spawn").Pool(processes) as pool:
-            pages = pool.map(evaluate_page, jobs, chunksize=1)
+    if profiles:
+        by_site: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_site.setdefault(site_of(row), []).append(row)
+        groups = sorted(by_site.values(), key=len, reverse=True)  # big groups first: better packing
+        site_jobs = [(str(dataset_dir), group) for group in groups]
+        if processes > 1 and len(site_jobs) > 1:
+            with get_context("spawn").Pool(processes) as pool:
+                results = pool.map(evaluate_site, site_jobs, chunksize=1)
+        else:
+            results = [evaluate_site(job) for job in site_jobs]
+        order = {row["file"]: i for i, row in enumerate(rows)}
+        pages = sorted((p for group in results for p in group), key=lambda p: order[p.file])
     else:
-        pages = [evaluate_page(job) for job in jobs]
+        jobs = [(str(dataset_dir), row) for row in rows]
+        if processes > 1 and len(jobs) > 1:
+            with get_context("spawn").Pool(processes) as pool:
+                pages = pool.map(evaluate_page, jobs, chunksize=1)
+        else:
+            pages = [evaluate_page(job) for job in jobs]
+    plain = [p.plain for p in pages if p.plain is not None]
     return EvalReport(
         pages=pages,
         ours=_averages([p.ours for p in pages]),
         trafilatura=_averages([p.trafilatura for p in pages]),
+        plain=_averages(plain) if len(plain) == len(pages) and plain else {},
     )
 
 
 def render_report(report: EvalReport) -> str:
-    """A side-by-side table (ours vs trafilatura) as plain text."""
+    """A side-by-side table (ours vs trafilatura, and ours without site profiles) as plain text."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Extraction quality on {len(report.pages)} pages")
+    sites = len({p.site for p in report.pages if p.site}) or len(report.pages)
+    table = Table(title=f"Extraction quality on {len(report.pages)} pages ({sites} sites)")
     table.add_column("metric")
     table.add_column("ours", justify="right")
+    if report.plain:
+        table.add_column("no profile", justify="right")
     table.add_column("trafilatura", justify="right")
     table.add_column("delta", justify="right")
     for name in (*METRICS, "pages_per_s", "errors"):
         ours, base = report.ours.get(name, 0.0), report.trafilatura.get(name, 0.0)
-        table.add_row(name, f"{ours:.3f}", f"{base:.3f}", f"{ours - base:+.3f}")
+        plain = [f"{report.plain.get(name, 0.0):.3f}"] if report.plain else []
+        table.add_row(name, f"{ours:.3f}", *plain, f"{base:.3f}", f"{ours - base:+.3f}")
     console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(table)
     return console.export_text()
@@ -316,7 +399,8 @@ def worst_pages(report: EvalReport, n: int = 10, width: int = 100) -> str:
         s = page.ours
         out.append(
             f"== {page.file}  F1 {s.f1:.3f} P {s.precision:.3f} R {s.recall:.3f}"
-            f" (trafilatura F1 {page.trafilatura.f1:.3f}){' error ' + s.error if s.error else ''}"
+            f" ({f'no profile F1 {page.plain.f1:.3f}, ' if page.plain else ''}"
+            f"trafilatura F1 {page.trafilatura.f1:.3f}){' error ' + s.error if s.error else ''}"
         )
         extra, missed = page_diff(page)
         out.extend(f"  + {line[:width]}" for line in extra[:8])

@@ -2,8 +2,9 @@
 
 The page is parsed once; the tree feeds our metadata readers and then, after generic boilerplate
 pruning, trafilatura's body extractor (given the tree, not the string, so nothing is parsed twice).
-Our own line cleaning runs last. Each step is a small function so a per-site profile can later be
-applied as one more step (see the ``profile`` argument).
+Our own line cleaning runs last. A per-site profile (``extraction.profile``), when given, removes
+the site's learned boilerplate blocks after the generic pruning and its boilerplate lines after the
+line cleaning; the page's fingerprint (what it teaches its site's profile) is taken on the way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode
 
 from extraction import clean, dates, lines, metadata, pagetype
+from extraction import profile as site_profile
 from extraction.model import Extraction, ExtractionError, PageHints
 from extraction.structured import Structured, as_text, read_structured
 
@@ -97,15 +99,28 @@ def _metadata(tree: HtmlElement, structured: Structured, hints: PageHints) -> di
     }
 
 
-def extract_page(html: str, hints: PageHints, profile: Any = None) -> Extraction:
+def extract_page(
+    html: str,
+    hints: PageHints,
+    profile: site_profile.ProfileRules | site_profile.SiteProfile | None = None,
+) -> Extraction:
     """Clean text and metadata of one page; ExtractionError for pages that cannot be cleaned.
 
-    ``profile`` is reserved for per-site boilerplate learned across pages (not implemented yet).
+    ``profile``: the page's site profile (or its compiled rules, cheaper when cleaning many pages),
+    applied on top of the generic cleaning; None or an empty profile gives the plain pipeline.
     """
-    del profile  # a later step: per-site pruning/line rules applied after the generic ones
+    rules = profile.rules() if isinstance(profile, site_profile.SiteProfile) else profile
+    return extract_and_fingerprint(html, hints, rules, learn=False)[0]
+
+
+def extract_and_fingerprint(
+    html: str, hints: PageHints, rules: site_profile.ProfileRules | None = None, *, learn: bool = True
+) -> tuple[Extraction, site_profile.PageFingerprint | None]:
+    """``extract_page`` plus, with ``learn``, the page's fingerprint for its site's profile
+    (taken before the profile's own pruning, so learned blocks keep being counted)."""
     tree = parse_html(html)
     try:
-        return _extract(tree, hints)
+        return _extract(tree, hints, rules, learn)
     except ExtractionError:
         raise
     except RecursionError:
@@ -115,7 +130,9 @@ def extract_page(html: str, hints: PageHints, profile: Any = None) -> Extraction
         raise ExtractionError("extractor-error", f"{type(exc).__name__}: {exc}") from exc
 
 
-def _extract(tree: HtmlElement, hints: PageHints) -> Extraction:
+def _extract(
+    tree: HtmlElement, hints: PageHints, rules: site_profile.ProfileRules | None, learn: bool
+) -> tuple[Extraction, site_profile.PageFingerprint | None]:
     structured = read_structured(tree)
     meta = _metadata(tree, structured, hints)
     rejected: set[str] = set()  # declared days later than the crawl, refused as guesses too
@@ -130,17 +147,28 @@ def _extract(tree: HtmlElement, hints: PageHints) -> Extraction:
         published = dates.find_guessed(
             tree, hints.url, hints.crawled_at, hints.feed_date, hints.sitemap_date, rejected
         )
+    # The profile acts after every metadata and date read: a repeated "Updated: <date>" line is
+    # chrome to the profile but may be the page's only date.
+    fingerprint = None
+    if rules or learn:
+        blocks = site_profile.page_blocks(tree, rules)
+        if learn:
+            fingerprint = site_profile.fingerprint(hints.url, blocks)
+        if rules:
+            site_profile.prune_blocks(blocks, rules)
 
     text = run_trafilatura(tree, hints.url)
     if len(text) < clean.SHORT_TEXT:
         text = clean.embedded_body(as_text((structured.article or {}).get("articleBody")), tree) or text
     text = lines.clean_lines(text, meta["title"], meta["authors"], meta.pop("title_variants"))
+    if rules:
+        text = site_profile.clean_lines(text, rules, keep=[lead or ""])
     text = clean.add_lead(text, lead)
     if not text.strip():
         raise ExtractionError("no-text", "no article text found")
 
     kind = pagetype.classify(signals, text)
-    return Extraction(
+    result = Extraction(
         url=hints.url,
         published=published,
         modified=modified,
@@ -151,3 +179,4 @@ def _extract(tree: HtmlElement, hints: PageHints) -> Extraction:
         reasons=kind.reasons,
         **meta,
     )
+    return result, fingerprint

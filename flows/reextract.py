@@ -30,10 +30,12 @@ from archive.records import ArticleRecord, Failure, RunManifest, SiteStats
 from archive.store import open_store
 from archive.writer import ArchiveWriter
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
+from dateline.profiles import load_profile
 from dateline.recordbuilder import build_record
 from dateline.times import iso_utc, parse_loose_date, utcnow
 from extraction.extract import decode_html, extract_page
 from extraction.model import ExtractionError, PageHints
+from extraction.profile import ProfileRules
 
 Outcome = Literal["new_version", "unchanged", "not_article", "no_raw", "failed"]
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -67,9 +69,15 @@ def _charset(content_type: str | None) -> str | None:
 
 
 def reextracted(
-    reader: ArchiveReader, record: ArticleRecord, run_id: str, extracted_at: str, domains: list[str]
+    reader: ArchiveReader,
+    record: ArticleRecord,
+    run_id: str,
+    extracted_at: str,
+    domains: list[str],
+    rules: ProfileRules | None = None,
 ) -> ArticleRecord | None:
-    """The record as the current extractor makes it from the stored raw page; None if no article.
+    """The record as the current extractor makes it from the stored raw page (with the site's
+    learned profile, the main reason to re-extract); None if no article.
 
     Raises ExtractionError when the page cannot be cleaned.
     """
@@ -83,7 +91,7 @@ def reextracted(
         sitemap_date=record.discovery.sitemap_date,
         allowed_domains=domains,
     )
-    ex = extract_page(decode_html(response.body, _charset(response.header("Content-Type"))), hints)
+    ex = extract_page(decode_html(response.body, _charset(response.header("Content-Type"))), hints, rules)
     if not ex.is_article:
         return None
     ex = ex.model_copy(update={"canonical_url": record.canonical_url})  # same article, same id
@@ -101,12 +109,13 @@ def reextract_record(
     run: SiteRun,
     run_id: str,
     domains: list[str],
+    rules: ProfileRules | None = None,
 ) -> Outcome:
     """Re-extract one article and store the result if its text changed."""
     if record.raw is None:
         return "no_raw"
     try:
-        new = reextracted(reader, record, run_id, iso_utc(utcnow()), domains)
+        new = reextracted(reader, record, run_id, iso_utc(utcnow()), domains, rules)
     except ExtractionError as e:
         run.failures.append(_failure(record, e.reason, e.detail))
         return "failed"
@@ -145,11 +154,13 @@ def reextract_site(
     store = open_store(archive)
     reader = ArchiveReader(store)
     domains = allowed_domains(sites_file, site)
+    profile = load_profile(store, site)
+    rules = profile.rules() if profile is not None else None
     run = SiteRun(site)
     started, t0 = utcnow(), time.monotonic()
     with ArchiveWriter(store) as writer:  # closing ends its change-feed log
         for record in reader.iter_records([site], since=since, until=until):
-            run.count(reextract_record(reader, writer, record, run, run_id, domains))
+            run.count(reextract_record(reader, writer, record, run, run_id, domains, rules))
         manifest = _manifest(run, run_id, iso_utc(started), time.monotonic() - t0)
         writer.write_manifest(manifest)
     return manifest

@@ -2,6 +2,13 @@
 
 Write order per article is raw WARC -> record -> URL markers (see docs/design.md), so a crash
 at any point leaves the archive consistent and the next run redoes only what is missing.
+
+Site profile: the site's latest profile is loaded when the spider opens and its rules are handed to
+each worker process once (pool initializer); each article's fingerprint comes back with its result
+and is counted into the profile. The rules are recompiled after 4, 8, 16 ... pages of this crawl
+(then sent along with each page), so a site's first crawl is helped after its first pages. The
+profile is stored as a new version when the spider closes (before the parent writes the run
+manifest). Pages cleaned before there was evidence keep their text; re-extraction improves them.
 """
 
 from __future__ import annotations
@@ -22,22 +29,38 @@ from archive.keys import article_key
 from archive.records import Failure, RawPointer
 from archive.store import FatalStoreError, StoreError, open_store
 from archive.writer import ArchiveWriter
+from dateline.profiles import load_profile, save_profile
 from dateline.recordbuilder import build_record
 from dateline.times import parse_loose_date, utcnow
-from extraction.extract import decode_html, extract_page
+from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import Extraction, ExtractionError, PageHints
+from extraction.profile import PageFingerprint, ProfileRules, SiteProfile
 from spiders import events
 from spiders.items import FailureItem, PageItem
 
 logger = logging.getLogger(__name__)
 
 
-def clean_in_worker(body: bytes, encoding: str | None, hints_json: str) -> dict[str, Any]:
-    """Runs in a pool process: decode + extract; returns plain data (cheap to pickle)."""
+REFRESH_FIRST = 4  # pages of a crawl after which the profile rules are first recompiled
+_worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
+
+
+def init_worker(rules: ProfileRules | None) -> None:
+    """Pool initializer: keep the site's profile rules in the worker (not pickled with every page)."""
+    global _worker_rules
+    _worker_rules = rules
+
+
+def clean_in_worker(
+    body: bytes, encoding: str | None, hints_json: str, rules: ProfileRules | None = None
+) -> dict[str, Any]:
+    """Runs in a pool process: decode + extract with the site's profile rules (``rules``, else the
+    worker's); returns plain data (cheap to pickle): the extraction and the page's fingerprint."""
     hints = PageHints.model_validate_json(hints_json)
     try:
         html = decode_html(body, encoding)
-        return {"ok": extract_page(html, hints).model_dump_json()}
+        ex, fp = extract_and_fingerprint(html, hints, rules if rules is not None else _worker_rules)
+        return {"ok": ex.model_dump_json(), "fp": fp.model_dump_json() if fp is not None else None}
     except ExtractionError as e:
         return {"error": e.reason, "detail": e.detail}
     except Exception as e:  # an extractor bug on one page must not stop the run
@@ -61,12 +84,68 @@ class ArchivePipeline:
         self.run_id: str = spider.run_id  # type: ignore[union-attr]
         self.crawled_at: datetime = spider.crawled_at  # type: ignore[union-attr]
         self.writer = ArchiveWriter(open_store(spider.archive_uri))  # type: ignore[union-attr]
+        self._open_profile()
         workers = self.crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(self.rules,),
+        )
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=False)
+        self._save_profile()
+        try:  # end this crawl's change-feed log, so followers stop polling it
+            self.writer.close()
+        except StoreError as e:  # harmless: the daily export flow seals idle logs
+            logger.warning("[%s] could not end the change-feed log: %s", self.site.name, e)
+
+    def _open_profile(self) -> None:
+        """The site's latest profile (a fresh one if none or unreadable) and its compiled rules."""
+        try:
+            loaded = load_profile(self.writer.store, self.site.name)
+        except StoreError as e:
+            logger.warning("[%s] cannot load the site profile, cleaning without it: %s", self.site.name, e)
+            loaded = None
+        self.profile = loaded or SiteProfile(site=self.site.name)
+        self.rules = self.profile.rules()
+        self.rules_changed = False  # True once recompiled: then the rules go with every page
+        self.profile_pages = 0  # pages of this crawl counted into the profile
+        self.next_refresh = REFRESH_FIRST
+        events.emit(
+            "profile",
+            site=self.site.name,
+            version=self.profile.version,
+            pages=self.profile.pages,
+            rules=len(self.rules.blocks_strong | self.rules.blocks_weak),
+        )
+
+    def _learn(self, fingerprint_json: str | None) -> None:
+        """Count the page into the profile; recompile the rules at 4, 8, 16 ... pages."""
+        if not fingerprint_json or not self.profile.add(
+            PageFingerprint.model_validate_json(fingerprint_json)
+        ):
+            return
+        self.profile_pages += 1
+        if self.profile_pages >= self.next_refresh:
+            self.next_refresh *= 2
+            rules = self.profile.rules()
+            if rules != self.rules:
+                self.rules, self.rules_changed = rules, True
+
+    def _save_profile(self) -> None:
+        """Store the updated profile as a new version when this crawl taught it something."""
+        if not getattr(self, "profile_pages", 0):
+            return
+        self.profile.compact()
+        try:
+            key = save_profile(self.writer.store, self.profile, utcnow(), self.run_id)
+        except StoreError as e:  # the articles are stored; the next crawl learns again
+            logger.warning("[%s] cannot store the site profile: %s", self.site.name, e)
+            return
+        events.emit("profile_saved", site=self.site.name, key=key, pages=self.profile_pages)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, FailureItem):
@@ -87,7 +166,12 @@ class ArchivePipeline:
         assert self.pool is not None
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
-            self.pool, clean_in_worker, item.body, item.encoding, hints.model_dump_json()
+            self.pool,
+            clean_in_worker,
+            item.body,
+            item.encoding,
+            hints.model_dump_json(),
+            self.rules if self.rules_changed else None,
         )
         if "error" in result:
             raw = await self._store_raw(item)
@@ -96,6 +180,8 @@ class ArchivePipeline:
             )
             return
         ex = Extraction.model_validate_json(result["ok"])
+        if ex.is_article:  # section fronts and galleries would skew what "most pages" share
+            self._learn(result.get("fp"))
         if not ex.is_article:
             self._count("skipped_not_article")
             self._count(f"skipped_not_article/{ex.page_type}")
