@@ -136,7 +136,8 @@ def _is_bio(line: str, ctx: LineContext) -> bool:
         return False
     if any(line.startswith(author + " ") for author in ctx.authors):
         return True
-    head = " ".join(line.split()[:12])
+    # in scripts without spaces one "word" may be the whole paragraph: only its start counts
+    head = line[:20] if CJK.search(line[:40]) else " ".join(line.split()[:12])
     return any(author in head for author in ctx.authors) or any(
         re.search(rf"\b{re.escape(first)} (?:has|is|was|ist|war|es|est|è)\b", head)
         for first in ctx.first_names

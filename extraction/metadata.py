@@ -196,8 +196,8 @@ _PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
 _URLS = re.compile(r"\S*(?:https?://|www\.)\S*")
 _JOB_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|特派員|編集委員|論説委員)(?:\s.*)?$")
 _NOT_A_NAME = re.compile(
-    r"@|\d|\.(?:com|de|net|org|at|ch|co|uk|fr|es|it)\b|getty|image|photo|foto|facebook|twitter|"
-    r"instagram|e-?mail|updated|aktualisiert|published|veröffentlicht|^(?:quelle|source|fuente)\b",
+    r"@|\d|\.(?:com|de|net|org|at|ch|co|uk|fr|es|it)\b|\b(?:getty|images?|photos?|fotos?|facebook|twitter|"
+    r"instagram|e-?mail)\b|updated|aktualisiert|published|veröffentlicht|^(?:quelle|source|fuente)\b",
     re.I,
 )
 _FUNCTION_WORDS = frozenset({"von", "by", "and", "und", "der", "die", "the", "red", "mit", "with", "de"})
@@ -267,6 +267,9 @@ def dedupe(names: Iterable[str]) -> list[str]:
     return out
 
 
+_LIST_FORM = re.compile(r",[^,]+(?:\s(?:and|und|y|et|e|og|och|en|i)\s|&)", re.I)
+
+
 def _node_by_id(structured: Structured, ref: str) -> dict[str, Any] | None:
     return next((n for n in structured.nodes if n.get("@id") == ref), None)
 
@@ -290,7 +293,8 @@ def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
                 name = f"{as_text(entry.get('givenName')) or ''} {as_text(entry.get('familyName')) or ''}"
             if name:
                 is_org = bool(types_of(entry) & {"organization", "newsmediaorganization"})
-                found.extend((n, is_org) for n in split_authors(name, commas=False))
+                commas = bool(_LIST_FORM.search(name))  # "A, B and C" lists; else "A, Job title"
+                found.extend((n, is_org) for n in split_authors(name, commas=commas))
     return found
 
 
@@ -316,44 +320,93 @@ _BYLINE_XPATH = (
     "or contains(@class,'Byline')]"
 )
 _BYLINE_SKIP = re.compile(
-    r"bio|avatar|image|img|photo|social|follow|more|related|teaser|comment|date|time", re.I
+    r"bio|avatar|image|img|photo|social|follow|more|related|teaser|comment|quote|date|time", re.I
 )
 
 
-def byline_authors(tree: HtmlElement) -> list[tuple[str, bool]]:
-    """Names from visible byline elements (rel=author, itemprop=author, class*=author/byline)."""
+def _header_ancestors(tree: HtmlElement, levels: int = 3) -> list[HtmlElement]:
+    """The first h1's closest ancestors: what lies inside them is the article header."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return []
+    return [a for _, a in zip(range(levels), h1.iterancestors(), strict=False)]
+
+
+def byline_authors(tree: HtmlElement, header_only: bool = False) -> list[tuple[str, bool]]:
+    """Names from visible byline elements (rel=author, itemprop=author, class*=author/byline).
+
+    Only the innermost matching elements are read (a "bylines" box around two "byline" entries
+    would run both names together). With ``header_only`` only bylines near the headline count:
+    author names in teaser lists further down belong to other articles."""
+    elements = tree.xpath(_BYLINE_XPATH)[:40]
+    matched = set(map(id, elements))
+    header_elements = _header_ancestors(tree) if header_only else []  # kept alive: ids stay valid
+    header = set(map(id, header_elements))
     names: list[str] = []
-    for element in tree.xpath(_BYLINE_XPATH)[:12]:
+    read = 0
+    for element in elements:
         if _BYLINE_SKIP.search(element.get("class") or ""):
             continue
-        text = clean_text(" ".join(element.itertext()))
-        if not text or len(text) > 80:
+        if any(id(d) in matched for d in element.iterdescendants()):
             continue
-        names.extend(split_authors(text))
-        if len(names) >= 4:
+        if header_only and not any(id(a) in header for a in element.iterancestors()):
+            continue
+        read += 1
+        text = clean_text(" ".join(element.itertext()))
+        if text and len(text) <= 80:
+            names.extend(split_authors(text))
+        if len(names) >= 4 or read >= 12:
             break
     return [(n, False) for n in names]
 
 
 def is_site_credit(name: str, names: set[str]) -> bool:
-    """The site's own name used as a byline (a newsroom credit rather than a person)."""
+    """The site's own name used as a byline (a newsroom credit rather than a person), also as the
+    first or last word of a desk credit ("MDR THÜRINGEN")."""
     key = squash(name)
-    return any(key == n or (len(n) >= 4 and n in key) for n in names)
+    words = {squash(w) for w in name.split()[:1] + name.split()[-1:]}
+    return any(
+        key == n or (len(n) >= 4 and n in key) or (len(name.split()) > 1 and n in words) for n in names
+    )
+
+
+_HIRAGANA = re.compile("[\u3040-\u309f]")
+
+
+def looks_like_person(name: str) -> bool:
+    """Shaped like a personal name: two to five words, at least two capitalised (or a short name
+    in a script without spaces). Initials, desks ("unserer Redaktion") and labels fail."""
+    if ":" in name:
+        return False
+    if _NO_SPACE_SCRIPT.search(name):
+        return 2 <= len(name.replace(" ", "")) <= 8 and not _HIRAGANA.search(name)
+    words = name.split()
+    return 2 <= len(words) <= 5 and sum(w[:1].isupper() for w in words) >= 2
 
 
 def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | None = None) -> list[str]:
     """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within it, the site's
-    own name is dropped when persons are named too; other organisations (agencies) are kept."""
+    own name is dropped when persons are named too; other organisations (agencies) are kept.
+    When the source credits only the site itself, a person in the byline next to the headline
+    wins (a newsroom credit for machines, the reporter for readers)."""
     names = names or set()
     for source in (
         lambda: jsonld_authors(structured),
         lambda: meta_authors(structured),
-        lambda: byline_authors(tree),
+        lambda: byline_authors(tree, header_only=True) or byline_authors(tree),
     ):
         found = dedupe(n for n, _ in source())
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
-            return persons or found
+            return persons or _header_persons(tree, names) or found
+    return []
+
+
+def _header_persons(tree: HtmlElement, names: set[str]) -> list[str]:
+    """The first name in the byline next to the headline, if it is a person's."""
+    found = byline_authors(tree, header_only=True)
+    if found and looks_like_person(found[0][0]) and not is_site_credit(found[0][0], names):
+        return [found[0][0]]
     return []
 
 

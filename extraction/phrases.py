@@ -171,6 +171,7 @@ PROMPTS = re.compile(
         r"latest updates below",
         r"find out more on how",
         r"maschinelle übersetzung",
+        r"dieses thema im programm",
         r"kopieren",
         r"copy link",
         r"कॉपी लिंक",

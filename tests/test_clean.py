@@ -220,6 +220,14 @@ def test_author_bio_and_byline() -> None:
     assert clean(text, authors=("Tim Zadorozhnyy",)) == [PARAGRAPH.strip()] * 3
 
 
+def test_closing_paragraph_signed_by_the_author_in_a_script_without_spaces_is_kept() -> None:
+    last = "政府は十三日、新しい計画を発表した。関係者によると、実施は来年になる見通しだ。【東京山田太郎】"
+    text = f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{last}"
+    assert clean(text, authors=("山田太郎",))[-1] == last
+    bio = "山田太郎 1990年生まれ。2015年入社、社会部などを経て現在は政治部で外交を担当している。"
+    assert clean(f"{text}\n{bio}", authors=("山田太郎",))[-1] == last
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -228,6 +236,7 @@ def test_author_bio_and_byline() -> None:
         "Mit Material von dpa",
         "(dpa)",
         "With files from The Associated Press",
+        "Dieses Thema im Programm: EXAMPLE RADIO - Das Radio | Nachrichten | 28. April 2023 | 10:00 Uhr",
     ],
 )
 def test_source_credit_lines(line: str) -> None:

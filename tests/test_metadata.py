@@ -101,6 +101,8 @@ def test_title_of_h1_with_kicker_matching_og() -> None:
         ("https://www.facebook.com/janedoe", []),
         ("jane.doe@example.com", []),
         ("신현주 기자", ["신현주"]),
+        ("Mark Sigetty", ["Mark Sigetty"]),
+        ("Photo: Jane Doe", []),
     ],
 )
 def test_split_authors(raw: str, names: list[str]) -> None:
@@ -149,6 +151,41 @@ def test_authors_fall_back_to_meta_then_byline() -> None:
     assert choose_authors(tree, structured) == ["Jane Doe", "John Smith"]
     tree, structured = parse("", '<div class="article-byline">By <a rel="author">Jane Doe</a></div>')
     assert choose_authors(tree, structured) == ["Jane Doe"]
+
+
+def test_authors_site_credit_gives_way_to_the_person_in_the_headline_byline() -> None:
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example News"}})
+    body = (
+        '<div id="page"><main><article><header><h1>Storm hits coast</h1><div class="byline">By Jane Doe'
+        '</div></header></article></main><div class="more"><ul class="story-list"><li><span class="author">'
+        "Max Other</span></li></ul></div></div>"
+    )
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Jane Doe"]
+    # a desk or initials next to the headline is no person: the site credit stays
+    tree, structured = parse(head, body.replace("By Jane Doe", "red"))
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
+
+
+def test_byline_fallback_reads_the_headline_byline_before_teaser_authors() -> None:
+    body = (
+        '<div id="page"><div class="teasers"><span class="author">Max Other</span></div><main><article>'
+        '<div class="head"><h1>Storm hits coast</h1><p class="author">Von Erika Muster, EXAMPLE SACHSEN</p>'
+        '</div><blockquote><span class="quoteAuthor">Hans Zitat</span></blockquote></article></main></div>'
+    )
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, {"example"}) == ["Erika Muster"]
+
+
+def test_jsonld_person_holding_a_list_of_names_is_split() -> None:
+    head = jsonld(
+        {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee, Bo Kim and Cy Diaz"}}
+    )
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured) == ["Ann Lee", "Bo Kim", "Cy Diaz"]
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee, New York"}})
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured) == ["Ann Lee"]
 
 
 def test_language_sources() -> None:
