@@ -165,8 +165,9 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
 
 
 def _removable(element: HtmlElement, cost: int, budget_left: float) -> bool:
-    """Within the paragraph budget and not holding the headline."""
-    return cost <= budget_left and element.find(".//h1") is None
+    """Within the paragraph budget and not holding the headline. An h1 inside a link is a teaser
+    headline (some sites mark every teaser up as h1), not the article's."""
+    return cost <= budget_left and not element.xpath(".//h1[not(ancestor::a)]")
 
 
 def _drop(element: HtmlElement) -> None:

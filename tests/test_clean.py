@@ -102,6 +102,16 @@ def test_link_lists_are_pruned_content_lists_are_kept() -> None:
     assert "Teaser headline" not in text and "Sanctions remain in place" in text
 
 
+def test_teaser_list_with_h1_headlines_inside_links_is_pruned() -> None:
+    teasers = "<ul>" + "".join(
+        f'<li><a href="/{i}"><div><h1>Other story {i}</h1><p>Teaser text of story {i}.</p></div></a></li>'
+        for i in range(3)
+    )
+    text = text_after_pruning(f"<div><h1>Lavrov doubts ties</h1>{ARTICLE}</div><div>{teasers}</ul></div>")
+    assert "Paragraph number 5" in text and "Lavrov doubts ties" in text
+    assert "Other story" not in text and "Teaser text" not in text
+
+
 def test_prune_never_takes_most_of_the_article() -> None:
     body = f'<div class="paywall-wrapper related"><h1>T</h1>{ARTICLE}</div>'
     assert "Paragraph number 5" in text_after_pruning(body)
