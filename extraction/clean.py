@@ -39,7 +39,7 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
     "share": re.compile(r"(?<![a-z])(?:share|sharing|social|shariff|follow-?us|sociallinks|sharebar)"),
     "newsletter": re.compile(
         r"(?<![a-z])(?:newsletter|subscribe|subscription|signup|sign-?up|promo|cta|app-?(?:promo|teaser|"
-        r"banner|download)|download-?app|donat\w*|membership)(?![a-z]{3})"
+        r"banner|download|hint|install)|download-?app|donat\w*|membership)(?![a-z]{3})"
     ),
     "comments": re.compile(
         r"(?<![a-z])(?:comments?|disqus|discussion|kommentare|reader-?comments|coral)(?![a-z])"

@@ -16,6 +16,7 @@ from extraction.phrases import (
     BYLINE_LINE,
     CAPTION_LINE,
     CJK,
+    CONTACT_LINE,
     CREDIT,
     CREDIT_INLINE,
     DATE_ONLY_LINE,
@@ -28,6 +29,7 @@ from extraction.phrases import (
     PROMPTS,
     READING_TIME,
     SOURCES,
+    TAIL_PROMPTS,
     TEASER_LINE,
     TOP_BYLINE,
     TWEET,
@@ -125,6 +127,8 @@ def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
     for index in range(tail_start, len(out)):
         line = out[index]
         if line and word_count(line) >= 8 and _is_bio(line, ctx):
+            while index > 1 and out[index - 1] and _is_bio(out[index - 1], ctx):
+                index -= 1  # one bio paragraph per co-author
             return [x for x in out[:index] if x]
     return [line for line in out if line]
 
@@ -182,6 +186,40 @@ def _top_label(lines: list[str], ctx: LineContext) -> list[str]:
     return lines
 
 
+def _tail_prompts(lines: list[str], ctx: LineContext) -> list[str]:
+    """Newsletter, app and subscription blurbs closing the text: longer than a prompt line may be
+    elsewhere, so only the last lines are judged, from the end while they keep matching."""
+    end = len(lines)
+    while end > 0 and len(lines) - end < 4:
+        line = lines[end - 1]
+        if not ((PROMPTS.search(line) or TAIL_PROMPTS.search(line)) and word_count(line) <= 60):
+            break
+        end -= 1
+    return lines[:end]
+
+
+def _author_only_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    """A line that only lists the authors ("A, B, C"): a byline or closing signature."""
+    if len(ctx.author_keys) < 2:
+        return lines
+    out = []
+    for line in lines:
+        parts = [squash(p) for p in re.split(r"\s*(?:,|;|/|\band\b|\bund\b|&)\s*", line) if p.strip()]
+        if not (len(parts) >= 2 and all(p in ctx.author_keys for p in parts)):
+            out.append(line)
+    return out
+
+
+def _breadcrumbs(lines: list[str], ctx: LineContext) -> list[str]:
+    """Three or more short link-like list items opening the text: a breadcrumb trail."""
+    start = 0
+    while start < len(lines) and _LIST_ITEM.match(lines[start]) and word_count(lines[start]) <= 6:
+        if _SENTENCE_END.search(lines[start]):
+            break
+        start += 1
+    return lines[start:] if start >= 3 else lines
+
+
 def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
     """A closing newsroom credit such as "MDR (ab)" or "ORF (red)"."""
     while lines and END_CREDIT.match(lines[-1]):
@@ -203,10 +241,14 @@ LINE_RULES: dict[str, LineRule] = {
     "legal": _drop_matching(LEGAL, max_words=25),
     "dateline": _drop_matching(DATELINE, max_words=10),
     "date-only": _drop_matching(DATE_ONLY_LINE),
+    "contact": _drop_matching(CONTACT_LINE, max_words=10),
     "author": _author_lines,
+    "author-only": _author_only_lines,
+    "breadcrumbs": _breadcrumbs,
     "nav-run": _nav_runs,
     "top-byline": _top_bylines,
     "top-label": _top_label,
+    "tail-prompt": _tail_prompts,
     "end-credit": _end_credit,
     "tweet": _drop_matching(TWEET),
     "caption-line": _drop_matching(CAPTION_LINE, max_words=60),

@@ -243,6 +243,10 @@ EXACT_JUNK = re.compile(
         r"comentarios?",
         r"commentaires?",
         r"commenti",
+        r"評論|评论|关注|關注|分享|收藏|点赞|コメント|シェア|ツイート|댓글|공유|스크랩",
+        r"passer la publicité|skip (?:ad|advertisement)|werbung überspringen",
+        r"(?:die|der) autor(?:in)?|(?:about|more from) the author|zur person|sobre (?:el|la) autora?|l'auteure?",
+        r"dal(?:la)? nostr[oa] (?:inviat[oa]|corrispondente)",
     )
     + r")\W*$",
     re.I,
@@ -269,6 +273,9 @@ SOURCES = re.compile(
     r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,80}$|"
     r"^\W*(?:mit|with)\s+(?:material|agenturmaterial|agenturen|informationen|files from|dpa|afp|reuters|ap|apa|sda)"
     r"\b.{0,160}$|"
+    # contribution and translation credits: "X contributed to this report", "With reports from X"
+    r"^.{0,120}\bcontributed (?:reporting )?to this (?:report|story|article)\W*$|"
+    r"^\W*(?:additional reporting by|reporting by|with reports? from|aus dem \w+en (?:übersetzt )?von)\b.{0,120}$|"
     r"^\W*\(?(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red|ots)(?:\s*[/,]\s*(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red))*\)?\W*$",
     re.I,
 )
@@ -303,6 +310,27 @@ CAPTION_LINE = re.compile(
 )
 
 
-TOP_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez)\s+\S", re.I)
-END_CREDIT = re.compile(r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$")
+TOP_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez)(?:\s+|\s*:\s*)\S", re.I)
+END_CREDIT = re.compile(
+    r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$|"
+    # closing sign-offs of initials or agencies: "(dmk)", "SDA/sep", "AFP/dpa/jm"
+    r"^\s*\(\s*[a-zäöü]{2,5}(?:\s*[/,]\s*[a-zäöü]{2,5})*\s*\)\s*$|^\s*[A-Za-z]{2,6}(?:\s?/\s?[A-Za-z]{2,6})+\s*$"
+)
 TWEET = re.compile(r"pic\.twitter\.com/|^\W*—\s.{1,60}\(@\w+\)\s.{3,30}\d{4}\W*$", re.I)
+CONTACT_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# subscription and account notices that run long; only trusted in the closing lines
+TAIL_PROMPTS = re.compile(
+    phrases(
+        r"tu cuenta",
+        r"your account",
+        r"ihr (?:benutzer)?konto",
+        r"abonelik",
+        r"abone ol",
+        r"abonelere",
+        r"testen sie",
+        r"e-paper",
+        r"push-(?:nachrichten|mitteilungen)",
+        r"push notifications",
+    ),
+    re.I,
+)

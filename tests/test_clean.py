@@ -52,6 +52,7 @@ def text_after_pruning(body: str) -> str:
         ('<div id="mostReadWidget">Others are reading now</div>', "related"),
         ('<div class="share-buttons">Share</div>', "share"),
         ('<div class="newsletter-signup">Sign up</div>', "newsletter"),
+        ('<div class="col appHint">E-Paper und News in einer App</div>', "newsletter"),
         ('<div class="comments">Leave the first comment</div>', "comments"),
         ('<div class="author-bio">Tim is a reporter</div>', "bio"),
         ('<div class="image-caption">Photo: AFP</div>', "caption"),
@@ -156,6 +157,15 @@ def test_city_navigation_run_is_removed() -> None:
     assert clean(f"{menu}\n{PARAGRAPH}") == [PARAGRAPH.strip()]
 
 
+def test_breadcrumb_trail_opening_the_text_is_removed_but_a_later_short_list_is_kept() -> None:
+    crumbs = "- Home\n- World\n- Europe\n- Lavrov doubts ties"
+    assert clean(f"{crumbs}\n{PARAGRAPH}") == [PARAGRAPH.strip()]
+    two = "- Sanctions stay in place\n- Talks go on next week"
+    assert clean(f"{two}\n{PARAGRAPH}")[:2] == two.splitlines()
+    listing = f"{PARAGRAPH}\n- Sanctions stay\n- Talks go on\n- Prices rise"
+    assert clean(listing) == listing.replace(PARAGRAPH, PARAGRAPH.strip()).splitlines()
+
+
 def test_short_real_list_is_kept() -> None:
     text = f"{PARAGRAPH}\n- Sanctions stay\n- Talks go on"
     assert clean(text) == [PARAGRAPH.strip(), "- Sanctions stay", "- Talks go on"]
@@ -247,10 +257,45 @@ def test_closing_paragraph_signed_by_the_author_in_a_script_without_spaces_is_ke
         "(dpa)",
         "With files from The Associated Press",
         "Dieses Thema im Programm: EXAMPLE RADIO - Das Radio | Nachrichten | 28. April 2023 | 10:00 Uhr",
+        "—Associated Press writer Jane Doe in Paris contributed to this report.",
+        "With reports from Example Daily and Example Times",
+        "Additional reporting by Jane Doe",
+        "Aus dem Englischen von Jane Doe",
+        "(dmk)",
+        "SDA/sep",
+        "• Email: jdoe@example.com",
+        "Passer la publicité",
+        "- 评论",
+        "Die Autorin",
     ],
 )
 def test_source_credit_lines(line: str) -> None:
     assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+def test_long_subscription_and_newsletter_blurbs_are_removed_only_at_the_end() -> None:
+    newsletter = (
+        '"Here is the region": the Example newsletter brings you the most important news of the day every '
+        "weekday evening, compact and direct to your inbox, so you never miss what matters where you live."
+    )
+    account = (
+        "Si quieres compartir tu cuenta, cambia tu suscripción a la modalidad Premium, así podrás añadir otro "
+        "usuario. Cada uno accederá con su propia cuenta de email, lo que os permitirá personalizar la experiencia."
+    )
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{newsletter}\n{account}") == [PARAGRAPH.strip()] * 2
+    # in the middle of the text a long paragraph about a newsletter is article text
+    assert newsletter in clean(f"{PARAGRAPH}\n{newsletter}\n{PARAGRAPH}")
+
+
+def test_lines_listing_only_the_authors_and_every_co_author_bio_go() -> None:
+    authors = ("Ann Lee", "Bo Kim")
+    bios = "Ann Lee is a senior researcher at the Example Institute in Cape Town.\nBo Kim is a professor of planning."
+    text = f"Ann Lee, Bo Kim\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{bios}"
+    assert clean(text, authors=authors) == [PARAGRAPH.strip()] * 3
+
+
+def test_byline_with_colon_at_the_top() -> None:
+    assert clean(f"- Von: Ann LEE, Bo KIM\n{PARAGRAPH}") == [PARAGRAPH.strip()]
 
 
 @pytest.mark.parametrize(
