@@ -27,6 +27,7 @@ from extraction.phrases import (
     LEGAL,
     PLACEHOLDER,
     PROMPTS,
+    READ_ALSO_RUN_IN,
     READING_TIME,
     SOURCES,
     TAIL_PROMPTS,
@@ -109,7 +110,19 @@ def _teaser_blocks(lines: list[str], ctx: LineContext) -> list[str]:
 
 
 def _teaser_lines(lines: list[str], ctx: LineContext) -> list[str]:
-    return [line for line in lines if not TEASER_LINE.match(line)]
+    return [
+        line
+        for line in lines
+        if not (TEASER_LINE.match(line) or (READ_ALSO_RUN_IN.match(line) and word_count(line) <= 25))
+    ]
+
+
+_LABEL = re.compile(r"^\W*\w[\w.'’-]*(?:\s\w[\w.'’-]*)?\s*:\s*$")
+
+
+def _label_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    """A one- or two-word label ending in a colon on its own line ("Note:", "NEW DELHI:")."""
+    return [line for line in lines if not _LABEL.match(line)]
 
 
 def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
@@ -189,13 +202,15 @@ def _top_label(lines: list[str], ctx: LineContext) -> list[str]:
 def _tail_prompts(lines: list[str], ctx: LineContext) -> list[str]:
     """Newsletter, app and subscription blurbs closing the text: longer than a prompt line may be
     elsewhere, so only the last lines are judged, from the end while they keep matching."""
-    end = len(lines)
-    while end > 0 and len(lines) - end < 4:
+    cut = end = len(lines)
+    while end > 0 and len(lines) - end < 5:
         line = lines[end - 1]
-        if not ((PROMPTS.search(line) or TAIL_PROMPTS.search(line)) and word_count(line) <= 60):
+        if (PROMPTS.search(line) or TAIL_PROMPTS.search(line)) and word_count(line) <= 60:
+            cut = end - 1
+        elif word_count(line) > 2 or _SENTENCE_END.search(line):  # icon labels ("Arrow") pass
             break
         end -= 1
-    return lines[:end]
+    return lines[:cut]
 
 
 def _author_only_lines(lines: list[str], ctx: LineContext) -> list[str]:
@@ -229,9 +244,11 @@ def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
 
 LINE_RULES: dict[str, LineRule] = {
     "placeholder": _placeholders,
+    "tail-prompt": _tail_prompts,  # before "prompt": icon labels after a closing prompt go with it
     "duplicate-title": _duplicate_title,
     "teaser-block": _teaser_blocks,
     "teaser-line": _teaser_lines,
+    "label": _label_lines,
     "prompt": _drop_matching(PROMPTS, max_words=30),
     "exact-junk": _drop_matching(EXACT_JUNK),
     "credit": _drop_matching(CREDIT, max_words=20),
@@ -248,7 +265,7 @@ LINE_RULES: dict[str, LineRule] = {
     "nav-run": _nav_runs,
     "top-byline": _top_bylines,
     "top-label": _top_label,
-    "tail-prompt": _tail_prompts,
+    "tail-prompt-late": _tail_prompts,  # again once other rules have cleared the closing lines
     "end-credit": _end_credit,
     "tweet": _drop_matching(TWEET),
     "caption-line": _drop_matching(CAPTION_LINE, max_words=60),

@@ -38,7 +38,7 @@ TEASER_HEADINGS = phrases(
     r"leer más",
     r"te puede interesar",
     r"más información",
-    r"noticias relacionadas",
+    r"noticias? relacionadas?",
     r"(?:à )?lire aussi",
     r"sur le même sujet",
     r"leggi anche",
@@ -67,6 +67,12 @@ TEASER_HEADINGS = phrases(
 )
 HEADING_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS})\W*$", re.I)
 TEASER_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS}|more)\s*[:|»>›\-–—]+\s*\S|^\s*>{{1,2}}\s*\S", re.I)
+# "À lire aussi Headline": a read-also label run into the linked headline, without a separator
+READ_ALSO_RUN_IN = re.compile(
+    r"^\W*(?i:(?:à )?lire aussi|lesen sie (?:auch|mehr)|read (?:more|also)|also read|leia também|lee también|"
+    r"leggi anche|czytaj (?:także|też)|läs också|les også|læs også|lees ook|přečtěte si také|читайте также)"
+    r"\s+[\"'«„“‘]?[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻА-ЯČŘŠŽ]",
+)
 
 PROMPTS = re.compile(
     phrases(
@@ -135,6 +141,7 @@ PROMPTS = re.compile(
         r"in your inbox",
         r"create an account",
         r"continue reading",
+        r"(?:sigue|seguir|continúas?|continuar) leyendo",
         r"story to tell",
         r"more stories like this",
         r"news page",
@@ -272,7 +279,7 @@ SOURCES = re.compile(
     r"^\W*(?:sources?|quellen?|fuentes?|fonti|fontes|bronn?en?|kilder?|källor|źródła?)\s*:.{0,200}$|"
     r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,80}$|"
     r"^\W*(?:mit|with)\s+(?:material|agenturmaterial|agenturen|informationen|files from|dpa|afp|reuters|ap|apa|sda)"
-    r"\b.{0,160}$|"
+    r"\b.{0,240}$|"
     # contribution and translation credits: "X contributed to this report", "With reports from X"
     r"^.{0,120}\bcontributed (?:reporting )?to this (?:report|story|article)\W*$|"
     r"^\W*(?:additional reporting by|reporting by|with reports? from|aus dem \w+en (?:übersetzt )?von)\b.{0,120}$|"
@@ -281,7 +288,11 @@ SOURCES = re.compile(
 )
 LEGAL = re.compile(
     r"all rights reserved|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés|"
-    r"tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b",
+    r"tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b"
+    # opinion disclaimers: "... do not necessarily reflect the views of the editors"
+    r"|(?:do not|does not|don't) necessarily (?:reflect|represent)|nicht (?:unbedingt |zwingend )?der meinung der "
+    r"redaktion|no (?:reflejan?|representan?) necesariamente|ne reflètent? pas nécessairement|"
+    r"non riflett\w+ necessariamente",
     re.I,
 )
 DATELINE = re.compile(

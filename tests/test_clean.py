@@ -267,6 +267,10 @@ def test_closing_paragraph_signed_by_the_author_in_a_script_without_spaces_is_ke
         "Passer la publicité",
         "- 评论",
         "Die Autorin",
+        "Gastkommentare wie dieser müssen nicht der Meinung der Redaktion entsprechen.",
+        "The views expressed here do not necessarily reflect those of Example News.",
+        "Mit Informationen der Korrespondentinnen und Korrespondenten sowie der Nachrichtenagenturen AFP, AP, "
+        "dpa, KNA und Reuters, die hier zusammengefasst werden und die Grundlage dieses Überblicks bilden",
     ],
 )
 def test_source_credit_lines(line: str) -> None:
@@ -292,6 +296,18 @@ def test_lines_listing_only_the_authors_and_every_co_author_bio_go() -> None:
     bios = "Ann Lee is a senior researcher at the Example Institute in Cape Town.\nBo Kim is a professor of planning."
     text = f"Ann Lee, Bo Kim\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{bios}"
     assert clean(text, authors=authors) == [PARAGRAPH.strip()] * 3
+
+
+def test_read_also_label_run_into_a_headline_and_colon_labels() -> None:
+    text = f"{PARAGRAPH}\nÀ lire aussi La natalité menacée d'effondrement\nNote:\n{PARAGRAPH}"
+    assert clean(text) == [PARAGRAPH.strip()] * 2
+    kept = "Lesen Sie auch die Analyse unseres Korrespondenten, der seit Jahren aus Moskau berichtet."
+    assert kept in clean(f"{PARAGRAPH}\n{kept}\n{PARAGRAPH}")
+
+
+def test_icon_labels_after_a_closing_prompt_go_with_it() -> None:
+    prompt = "Si continúas leyendo en este dispositivo, no se podrá leer en el otro."
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{prompt}\nFlecha") == [PARAGRAPH.strip()] * 2
 
 
 def test_byline_with_colon_at_the_top() -> None:
