@@ -56,6 +56,10 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
         r"(?<![a-z])(?:ad|ads|advert\w*|anzeige|werbung|sponsor\w*|banner|dfp|gpt|ad-?slot|adunit|"
         r"commercial|native-?ad|publicidad|publicite)(?![a-z])"
     ),
+    # machine-written summaries above the article are not the publisher's text
+    "ai-summary": re.compile(
+        r"(?<![a-z])(?:ai|ki|llm)-?(?:summary|summaries|zusammenfassung|generated|resumen)"
+    ),
     "tags": re.compile(r"(?<![a-z])(?:tags|tag-?list|keywords|schlagworte|topic-?list)(?![a-z])"),
     "meta": re.compile(
         r"(?<![a-z])(?:reading-?time|read-?time|lesezeit|print-?only|sr-?only|visually-?hidden)"

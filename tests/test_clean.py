@@ -58,6 +58,7 @@ def text_after_pruning(body: str) -> str:
         ('<div class="image-caption">Photo: AFP</div>', "caption"),
         ("<figcaption>Lavrov in Moscow. (Getty Images)</figcaption>", "caption"),
         ('<div class="ad-slot">Advertisement</div>', "ads"),
+        ('<div id="aiSummaryContent"><ul><li>Key point</li></ul></div>', "ai-summary"),
         ('<span class="reading-time">3 min read</span>', "meta"),
         ("<aside>Read more</aside>", "aside"),
         ('<blockquote class="twitter-tweet">tweet</blockquote>', "embed"),
