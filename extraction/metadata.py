@@ -298,6 +298,8 @@ def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
     return found
 
 
+# "Example News (www.example.com)": a newsroom credit naming the web site, not a person
+_DOMAIN_CREDIT = re.compile(r"\(\s*(?:https?://)?(?:www\.)?[\w-]+\.[a-z]{2,}[^)]*\)")
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 
 
@@ -306,7 +308,7 @@ def meta_authors(structured: Structured) -> list[tuple[str, bool]]:
     for key in _AUTHOR_META:
         names: list[str] = []
         for value in structured.meta.get(key, []):
-            if value.strip().startswith(("http", "@")):
+            if value.strip().startswith(("http", "@")) or _DOMAIN_CREDIT.search(value):
                 continue
             names.extend(split_authors(value))
         if names:
@@ -387,8 +389,8 @@ def looks_like_person(name: str) -> bool:
 def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | None = None) -> list[str]:
     """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within it, the site's
     own name is dropped when persons are named too; other organisations (agencies) are kept.
-    When the source credits only the site itself, a person in the byline next to the headline
-    wins (a newsroom credit for machines, the reporter for readers)."""
+    When the source credits only the site itself (or nothing names anyone), a person shown to
+    readers wins: in the byline next to the headline, after an "Author" label, or signed in bold."""
     names = names or set()
     for source in (
         lambda: jsonld_authors(structured),
@@ -398,16 +400,64 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
         found = dedupe(n for n, _ in source())
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
-            return persons or _header_persons(tree, names) or found
+            return persons or _visible_person(tree, names) or found
+    return _visible_person(tree, names)
+
+
+def _visible_person(tree: HtmlElement, names: set[str]) -> list[str]:
+    for finder in (_header_persons, _labelled_persons, _signed_persons):
+        found = [n for n in finder(tree) if looks_like_person(n) and not is_site_credit(n, names)]
+        if found:
+            return found[:4]
     return []
 
 
-def _header_persons(tree: HtmlElement, names: set[str]) -> list[str]:
-    """The first name in the byline next to the headline, if it is a person's."""
-    found = byline_authors(tree, header_only=True)
-    if found and looks_like_person(found[0][0]) and not is_site_credit(found[0][0], names):
-        return [found[0][0]]
+def _header_persons(tree: HtmlElement) -> list[str]:
+    """The first name in the byline next to the headline."""
+    return [n for n, _ in byline_authors(tree, header_only=True)][:1]
+
+
+_AUTHOR_LABEL = re.compile(
+    r"^\s*(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|author|written by|texto|texte|tekst|reporter(?:in)?|"
+    r"periodista|journaliste|giornalista)\s*:?\s*$",
+    re.I,
+)
+
+
+def _labelled_persons(tree: HtmlElement) -> list[str]:
+    """A name after an "Author" label set apart in bold ("<li><strong>Autor</strong> Ann Lee</li>")."""
+    for label in tree.xpath("//strong | //b | //dt")[:400]:
+        if _AUTHOR_LABEL.match(label.text_content() or ""):
+            parent = label.getparent()
+            if parent is None:
+                continue
+            rest = clean_text(" ".join(parent.itertext()))[len(clean_text(label.text_content())) :]
+            found = split_authors(rest)
+            if found:
+                return found
     return []
+
+
+def _signed_persons(tree: HtmlElement) -> list[str]:
+    """A paragraph that is only a bold name, opening or closing the article text (a signature)."""
+    for paragraph in tree.xpath("//p[count(*) = 1][strong or b]")[:200]:
+        parent = paragraph.getparent()
+        siblings = (
+            [p for p in parent.iterchildren("p") if clean_text(p.text_content())]
+            if parent is not None
+            else []
+        )
+        if len(siblings) < 3 or paragraph not in (siblings[0], siblings[-1]):
+            continue
+        if (paragraph.text or "").strip() or (paragraph[0].tail or "").strip():
+            continue
+        name = clean_text(paragraph.text_content())
+        if name and not _SENTENCE_MARK.search(name):
+            return split_authors(name, commas=False)
+    return []
+
+
+_SENTENCE_MARK = re.compile(r"[.!?:;\"“”«»]")
 
 
 # --- language, description, canonical -------------------------------------------------------------

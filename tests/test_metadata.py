@@ -177,6 +177,28 @@ def test_byline_fallback_reads_the_headline_byline_before_teaser_authors() -> No
     assert choose_authors(tree, structured, {"example"}) == ["Erika Muster"]
 
 
+def test_site_credit_gives_way_to_an_author_label_or_a_bold_signature() -> None:
+    head = '<meta name="author" content="Example News">'
+    paragraphs = "".join(f"<p>Paragraph {i} of the story tells what happened.</p>" for i in range(4))
+    labelled = f"<article>{paragraphs}</article><ul><li><strong>Autorin/Autor</strong> Ann Lee</li></ul>"
+    tree, structured = parse(head, labelled)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Ann Lee"]
+    signed = f'<div class="entry"><p>&nbsp;</p><p><strong>Bo Kim</strong></p>{paragraphs}</div>'
+    tree, structured = parse(head, signed)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Bo Kim"]
+    # a bold name in the middle of the text is a subheading or a speaker, not a signature
+    middle = f'<div class="entry">{paragraphs}<p><strong>Bo Kim</strong></p>{paragraphs}</div>'
+    tree, structured = parse(head, middle)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
+
+
+def test_meta_author_naming_a_web_domain_is_a_newsroom_credit() -> None:
+    head = '<meta name="author" content="Example Wave (www.example.com)">'
+    body = "<div><strong>Author</strong> Cy Diaz</div><p>Text.</p>"
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Cy Diaz"]
+
+
 def test_jsonld_person_holding_a_list_of_names_is_split() -> None:
     head = jsonld(
         {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee, Bo Kim and Cy Diaz"}}
