@@ -58,6 +58,8 @@ class LineContext:
         self.authors = [a for a in authors if a]
         self.author_keys = {squash(a) for a in self.authors if squash(a)}
         self.first_names = {a.split()[0] for a in self.authors if len(a.split()) >= 2}
+        # one-word credits ("dpa", initials) are too common in text to mark a paragraph as a bio
+        self.bio_names = [a for a in self.authors if len(a.split()) >= 2 or CJK.search(a)]
 
 
 def _drop_matching(pattern: re.Pattern[str], max_words: int | None = None) -> LineRule:
@@ -151,11 +153,11 @@ def _is_bio(line: str, ctx: LineContext) -> bool:
     sentence about their job ("Korrespondent X ist ...", "A veteran journalist, Lance has ...")."""
     if "bio" in disabled:
         return False
-    if any(line.startswith(author + " ") for author in ctx.authors):
+    if any(line.startswith(author + " ") for author in ctx.bio_names):
         return True
     # in scripts without spaces one "word" may be the whole paragraph: only its start counts
     head = line[:20] if CJK.search(line[:40]) else " ".join(line.split()[:12])
-    return any(author in head for author in ctx.authors) or any(
+    return any(author in head for author in ctx.bio_names) or any(
         re.search(rf"\b{re.escape(first)} (?:has|is|was|ist|war|es|est|è)\b", head)
         for first in ctx.first_names
     )

@@ -226,8 +226,17 @@ _JOB_WORDS = re.compile(
 )
 
 
+_AGENCY = re.compile(
+    r"^(?:dpa|afp|ap|apa|sda|kna|epd|reuters|efe|ansa|ats|belga|anp|ntb|tt|ritzau|pap|ctk|tass|aa|ians|pti|aap|yonhap|kyodo|xinhua)$",
+    re.I,
+)
+
+
 def _looks_like_name_part(part: str) -> bool:
-    """After a comma: another person ("A, B C") rather than a job title or a place ("A, Reporter")."""
+    """After a comma: another person ("A, B C") or a news agency credited beside them ("A, dpa"),
+    rather than a job title or a place ("A, Reporter")."""
+    if _AGENCY.match(part.strip()):
+        return True
     words = part.split()
     if _JOB_WORDS.search(part):
         return False
@@ -249,6 +258,8 @@ def split_authors(value: str, commas: bool = True) -> list[str]:
         kept = [pieces[0]]
         if commas:
             kept += [p for p in pieces[1:] if _looks_like_name_part(p)]
+        else:
+            kept += [p for p in pieces[1:] if _AGENCY.match(p)]
         for piece in kept:
             name = clean_author(piece)
             if name:

@@ -292,6 +292,12 @@ def test_long_subscription_and_newsletter_blurbs_are_removed_only_at_the_end() -
     assert newsletter in clean(f"{PARAGRAPH}\n{newsletter}\n{PARAGRAPH}")
 
 
+def test_an_agency_credit_does_not_make_a_closing_paragraph_a_bio() -> None:
+    closing = "Wie dpa unter Berufung auf die Behörden berichtet, sollen die Gespräche am Montag weitergehen."
+    text = f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{closing}"
+    assert clean(text, authors=("Jane Doe", "dpa"))[-1] == closing
+
+
 def test_lines_listing_only_the_authors_and_every_co_author_bio_go() -> None:
     authors = ("Ann Lee", "Bo Kim")
     bios = "Ann Lee is a senior researcher at the Example Institute in Cape Town.\nBo Kim is a professor of planning."

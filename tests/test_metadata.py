@@ -97,6 +97,7 @@ def test_title_of_h1_with_kicker_matching_og() -> None:
         ("Jane Doe, John Smith", ["Jane Doe", "John Smith"]),
         ("Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
         ("Jane Doe (jd)", ["Jane Doe"]),
+        ("Jane Doe und John Smith, dpa", ["Jane Doe", "John Smith", "dpa"]),
         ("Email the author", []),
         ("https://www.facebook.com/janedoe", []),
         ("jane.doe@example.com", []),
