@@ -126,6 +126,33 @@ def is_link_list(element: HtmlElement) -> bool:
     return len(items) >= 2 and link_density(element) >= 0.6
 
 
+_SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
+
+def is_teaser_headline(element: HtmlElement) -> bool:
+    """A linked headline: a heading whose whole text is a link, or a link wrapping a heading
+    (a teaser card). Article subheadings are not links to other pages."""
+    if "teaser-headline" in disabled:
+        return False
+    tag = element.tag
+    if tag == "a":  # a card: short, so a link wrapped around a whole article body is not one
+        return (
+            bool(element.get("href"))
+            and any(h.tag in _SUBHEADINGS for h in element.iterdescendants())
+            and len("".join(element.itertext()).strip()) <= 400
+        )
+    if tag not in _SUBHEADINGS:
+        return False
+    text = "".join(element.itertext()).strip()
+    if not text:
+        return False
+    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a") if a.get("href"))
+    link = next((a for a in element.iterancestors("a") if a.get("href")), None)
+    # a link around a whole article body (seen on real pages) does not make its headings teasers
+    inside_card = link is not None and len("".join(link.itertext()).strip()) <= 400
+    return inside_card or linked >= len(text) * 0.9
+
+
 def _paragraph_text(element: HtmlElement) -> int:
     """Characters of paragraph text in the element, link text excluded (teaser paragraphs
     wrapped in links are not article text)."""
@@ -157,7 +184,12 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
         element = stack.pop()
         if not isinstance(element.tag, str):
             continue
-        rule = "link-list" if is_link_list(element) else boilerplate_rule(element)
+        if is_link_list(element):
+            rule: str | None = "link-list"
+        elif is_teaser_headline(element):
+            rule = "teaser-headline"
+        else:
+            rule = boilerplate_rule(element)
         cost = _paragraph_text(element) if rule else 0
         if rule and _removable(element, cost, budget - spent):
             spent += cost

@@ -114,6 +114,18 @@ def test_teaser_list_with_h1_headlines_inside_links_is_pruned() -> None:
     assert "Other story" not in text and "Teaser text" not in text
 
 
+def test_teaser_cards_and_linked_headlines_are_pruned_subheadings_kept() -> None:
+    card = '<a href="/other"><div><h3>Other story headline</h3><p>Its teaser.</p></div></a>'
+    linked = '<h2><a href="/more">Another linked headline</a></h2>'
+    body = f"<article><h1>Lavrov doubts ties</h1>{ARTICLE}{card}<h2>What comes next</h2>{ARTICLE}{linked}</article>"
+    text = text_after_pruning(body)
+    assert "What comes next" in text and "Paragraph number 5" in text
+    assert "Other story headline" not in text and "Another linked headline" not in text
+    # a link wrapped around a whole article body is no teaser card
+    wrapped = f'<div><h1>T</h1><a href="/self"><h2>What comes next</h2>{ARTICLE}{ARTICLE}</a></div>'
+    assert "What comes next" in text_after_pruning(wrapped)
+
+
 def test_prune_never_takes_most_of_the_article() -> None:
     body = f'<div class="paywall-wrapper related"><h1>T</h1>{ARTICLE}</div>'
     assert "Paragraph number 5" in text_after_pruning(body)
