@@ -159,6 +159,7 @@ PROMPTS = re.compile(
         r"unterstützen sie uns",
         r"whatsapp-?kanal",
         r"zitiervorschlag",
+        r"\(abgerufen am",
         r"originalartikel",
         r"url이 복사",
         r"무단\s?전재",
@@ -169,10 +170,12 @@ PROMPTS = re.compile(
         r"読み放題",
         r"電子版",
         r"購読",
-        r"externer? inhalt",
+        r"externe[nr]? inhalt",
         r"redaktioneller inhalt",
         r"damit einverstanden",
         r"affiliate",
+        r"earns? (?:us )?a (?:small )?commission",
+        r"we independently (?:select|review|choose)",
         r"provision",
         r"wie hat ihnen (?:dieser|der) artikel gefallen",
         r"bewertung:",
@@ -280,12 +283,17 @@ READING_TIME = re.compile(
 )
 SOURCES = re.compile(
     r"^\W*(?:sources?|quellen?|fuentes?|fonti|fontes|bronn?en?|kilder?|källor|źródła?)\s*:.{0,200}$|"
-    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,80}$|"
+    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,200}$|"
     r"^\W*(?:mit|with)\s+(?:material|agenturmaterial|agenturen|informationen|files from|dpa|afp|reuters|ap|apa|sda)"
     r"\b.{0,240}$|"
     # contribution and translation credits: "X contributed to this report", "With reports from X"
     r"^.{0,120}\bcontributed (?:reporting )?to this (?:report|story|article)\W*$|"
-    r"^\W*(?:additional reporting by|reporting by|with reports? from|aus dem \w+en (?:übersetzt )?von)\b.{0,120}$|"
+    r"^\W*(?:(?:with )?(?:additional )?reporting (?:by|from)|with reports? from|aus dem \w+en (?:übersetzt )?von)"
+    r"\b.{0,120}$|"
+    # where the text first appeared: "First published in X", "Dieser Artikel ist zuerst bei X erschienen"
+    r"^\W*(?:first published (?:in|on|by|at)|this (?:article|story) (?:was )?(?:first|originally) "
+    r"(?:published|appeared)|dieser (?:artikel|beitrag|text) ist (?:zuerst|ursprünglich)|"
+    r"dieser (?:artikel|beitrag) ist eine übersetzung)\b.{0,160}$|"
     r"^\W*\(?(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red|ots)(?:\s*[/,]\s*(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red))*\)?\W*$",
     re.I,
 )
@@ -345,6 +353,16 @@ TAIL_PROMPTS = re.compile(
         r"e-paper",
         r"push-(?:nachrichten|mitteilungen)",
         r"push notifications",
+    ),
+    re.I,
+)
+CONSENT = re.compile(
+    phrases(
+        r"externe[nr]? inhalt",
+        r"damit einverstanden, dass",
+        r"personenbezogene daten an drittplattformen",
+        r"third[- ]party (?:content|provider|platform)s?.{0,80}(?:consent|accept|allow)",
+        r"(?:consent|accept|allow).{0,80}third[- ]party (?:content|provider|platform)s?",
     ),
     re.I,
 )

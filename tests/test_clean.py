@@ -284,6 +284,15 @@ def test_closing_paragraph_signed_by_the_author_in_a_script_without_spaces_is_ke
         "The views expressed here do not necessarily reflect those of Example News.",
         "Mit Informationen der Korrespondentinnen und Korrespondenten sowie der Nachrichtenagenturen AFP, AP, "
         "dpa, KNA und Reuters, die hier zusammengefasst werden und die Grundlage dieses Überblicks bilden",
+        "Our members get special offers and adverts from us and our partners. You can check out at any time.",
+        "With reporting by Associated Press writer Jane Doe",
+        "First published in The Example Review.",
+        "Dieser Artikel ist zuerst bei Example Magazin erschienen.",
+        "We independently select everything we recommend. Buying through us may earn us a commission.",
+        "Übersetzung: Ann Lee, Redaktion: Bo Kim, Schlussredaktion: Cy Diaz, Audioversion: Di Eck und Fa Gru",
+        "An dieser Stelle finden Sie einen von unseren Redakteuren ausgewählten, externen Inhalt, der den "
+        "Artikel für Sie mit zusätzlichen Informationen anreichert. Sie können sich hier den externen Inhalt "
+        "mit einem Klick anzeigen lassen oder wieder ausblenden.",
     ],
 )
 def test_source_credit_lines(line: str) -> None:
