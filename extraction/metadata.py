@@ -73,6 +73,9 @@ _SEPARATOR = re.compile(r"\s+[|\-–—:·•»«/~]\s+|\s*[|｜ㅣ]\s*|\s+::\s+
 _SEP_CHARS = "|-–—:·•»«/~｜ㅣ "
 
 
+_CJK_SECTION = re.compile("(?<=\\S)-[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{1,6}$")
+
+
 def _is_site_segment(segment: str, names: set[str]) -> bool:
     squashed = squash(segment)
     if not squashed or len(segment.split()) > 6:
@@ -94,6 +97,8 @@ def strip_site_name(title: str, names: set[str]) -> str:
             section = re.match(r"^(.*\S)\s*\|\s*([^|]{1,30})$", title)
             if section and len(section[2].split()) <= 3:
                 title = section[1]
+            # "제목-정치ㅣ사이트": a section in a script without spaces, hyphenated on without spaces
+            title = _CJK_SECTION.sub("", title)
         elif _is_site_segment(parts[0], names):
             title = title[len(parts[0]) :].lstrip(_SEP_CHARS)
         else:

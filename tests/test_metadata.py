@@ -49,10 +49,16 @@ def title_of(head: str, body: str = "", url: str = URL) -> str | None:
         ("Budget talks collapse | Politics | Example News", "Budget talks collapse"),
         ("Budget talks: a collapse", "Budget talks: a collapse"),
         ("Ceasefire - what we know", "Ceasefire - what we know"),
+        ("Anti-Israel protest | Example News", "Anti-Israel protest"),
     ],
 )
 def test_strip_site_name(raw: str, expected: str) -> None:
     assert strip_site_name(raw, {"examplenews"}) == expected
+
+
+def test_strip_site_name_and_a_hyphenated_section_in_a_script_without_spaces() -> None:
+    assert strip_site_name("북한 미사일 발사-정치ㅣ예시일보", {"예시일보"}) == "북한 미사일 발사"
+    assert strip_site_name("COVID-19 in Korea | Example News", {"examplenews"}) == "COVID-19 in Korea"
 
 
 def test_title_prefers_headline_that_sources_agree_on_over_seo_title() -> None:
