@@ -316,6 +316,26 @@ def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
 
 # "Example News (www.example.com)": a newsroom credit naming the web site, not a person
 _DOMAIN_CREDIT = re.compile(r"\(\s*(?:https?://)?(?:www\.)?[\w-]+\.[a-z]{2,}[^)]*\)")
+_CMS_ACCOUNT = re.compile(
+    r"/(?:author|autor|user|profile)s?/(?:admin|administrator|webmaster|editor|redaktion)\b", re.I
+)
+
+
+def cms_accounts(structured: Structured) -> set[str]:
+    """Squashed names of JSON-LD authors that are the CMS's default account (".../author/admin/"):
+    a display name for the site's login, to be treated like a newsroom credit."""
+    article = structured.article or {}
+    value = article.get("author")
+    found: set[str] = set()
+    for entry in value if isinstance(value, list) else [value]:
+        if isinstance(entry, dict):
+            ref = f"{entry.get('@id') or ''} {entry.get('url') or ''}"
+            name = as_text(entry.get("name"))
+            if name and _CMS_ACCOUNT.search(ref):
+                found.add(squash(name))
+    return found
+
+
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 
 
@@ -407,7 +427,7 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
     own name is dropped when persons are named too; other organisations (agencies) are kept.
     When the source credits only the site itself (or nothing names anyone), a person shown to
     readers wins: in the byline next to the headline, after an "Author" label, or signed in bold."""
-    names = names or set()
+    names = (names or set()) | cms_accounts(structured)
     for source in (
         lambda: jsonld_authors(structured),
         lambda: meta_authors(structured),

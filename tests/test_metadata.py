@@ -199,6 +199,17 @@ def test_site_credit_gives_way_to_an_author_label_or_a_bold_signature() -> None:
     assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
 
 
+def test_cms_admin_account_is_no_author() -> None:
+    admin = {"@type": "Person", "name": "Example D", "@id": "https://example.co.za/author/admin/"}
+    head = jsonld({"@type": "NewsArticle", "author": admin})
+    paragraphs = "".join(f"<p>Paragraph {i} of the story tells what happened.</p>" for i in range(4))
+    body = (
+        f'<span class="author vcard">Example D</span><div><p><strong>ANN LEE</strong></p>{paragraphs}</div>'
+    )
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, set()) == ["ANN LEE"]
+
+
 def test_meta_author_naming_a_web_domain_is_a_newsroom_credit() -> None:
     head = '<meta name="author" content="Example Wave (www.example.com)">'
     body = "<div><strong>Author</strong> Cy Diaz</div><p>Text.</p>"
