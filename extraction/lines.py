@@ -96,18 +96,38 @@ def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
 
 
 def _teaser_blocks(lines: list[str], ctx: LineContext) -> list[str]:
-    """A teaser heading ("Read more", "Lesen Sie auch" ...) and the list/short items under it."""
+    """A teaser heading ("Read more", "Lesen Sie auch" ...) and the list/short items under it.
+    Items stamped with a time ("23:00 / Headline / summary") keep the widget going, summaries
+    included, for as long as each item starts with its stamp."""
     out: list[str] = []
     skipping = False
+    since_stamp = 99  # lines skipped since the last time stamp inside the widget
     for line in lines:
         if HEADING_LINE.match(line):
-            skipping = True
+            skipping, since_stamp = True, 99
+            continue
+        if skipping and DATE_ONLY_LINE.match(line):
+            since_stamp = 0
             continue
         if skipping and (
-            _LIST_ITEM.match(line) or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
+            _LIST_ITEM.match(line)
+            or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
+            or since_stamp < 2
         ):
+            since_stamp += 1
             continue
         skipping = False
+        out.append(line)
+    return out
+
+
+def _repeats(lines: list[str], ctx: LineContext) -> list[str]:
+    """A headline-like line (3-30 words, no closing full stop) repeated right after itself."""
+    out: list[str] = []
+    for line in lines:
+        headline = 3 <= word_count(line) <= 30 and not line.rstrip().endswith(".")
+        if out and headline and squash(line) == squash(out[-1]):
+            continue
         out.append(line)
     return out
 
@@ -273,6 +293,7 @@ LINE_RULES: dict[str, LineRule] = {
     "end-credit": _end_credit,
     "tweet": _drop_matching(TWEET),
     "caption-line": _drop_matching(CAPTION_LINE, max_words=60),
+    "repeat": _repeats,  # last: what stood between two copies is gone by now
 }
 
 

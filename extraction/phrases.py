@@ -327,7 +327,9 @@ CAPTION_LINE = re.compile(
     r"op de foto|på bildet|på bilden)\b|"
     # a caption closing with its credit in parentheses: "... in Moscow. (Name / POOL / AFP via Getty Images)"
     r"\([^()]*(?:getty|afp|reuters|ap photo|epa|dpa|shutterstock|imago|picture alliance|photo|foto|"
-    r"bild|image)[^()]*\)\W*$",
+    r"bild|image)[^()]*\)\W*$|"
+    # "... in eastern Ukraine. (Jane Doe/The Example Times)": a closing credit of names and an outlet
+    r"\.\s\((?:[A-Z][\w.'’-]*\s?){1,4}\s?/\s?[A-Z][^()]{1,60}\)\W*$",
     re.I,
 )
 

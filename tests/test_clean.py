@@ -338,6 +338,21 @@ def test_icon_labels_after_a_closing_prompt_go_with_it() -> None:
     assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{prompt}\nFlecha") == [PARAGRAPH.strip()] * 2
 
 
+def test_read_next_widget_with_time_stamped_items_and_summaries() -> None:
+    widget = (
+        "Read next\n23:00\nTariff talks\nThe president will attend a key meeting with trade officials on "
+        "Wednesday, signalling his direct involvement in the negotiations.\n22:30\nElection delay\nThe "
+        "president has postponed the next election by several months, fuelling speculation about a second term."
+    )
+    assert clean(f"{PARAGRAPH}\n{widget}\n{PARAGRAPH}") == [PARAGRAPH.strip()] * 2
+
+
+def test_headline_shown_twice_and_a_caption_with_a_slash_credit() -> None:
+    caption = "The occupied regions in the east, shown on a map. (Jane Doe/The Example Times)"
+    text = f"{TITLE}\n3 min read\n{TITLE}\n{PARAGRAPH}\n{caption}\n{PARAGRAPH}"
+    assert clean(text, title="") == [TITLE, PARAGRAPH.strip(), PARAGRAPH.strip()]
+
+
 def test_byline_with_colon_at_the_top() -> None:
     assert clean(f"- Von: Ann LEE, Bo KIM\n{PARAGRAPH}") == [PARAGRAPH.strip()]
 
