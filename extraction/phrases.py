@@ -355,6 +355,10 @@ TAIL_PROMPTS = re.compile(
         r"e-paper",
         r"push-(?:nachrichten|mitteilungen)",
         r"push notifications",
+        r"in the (?:latest|new|newest) episode",
+        r"listen to (?:the|our|this) (?:podcast|episode)",
+        r"in der (?:neuen|aktuellen) folge",
+        r"jetzt (?:anhören|reinhören|ansehen)",
     ),
     re.I,
 )

@@ -309,6 +309,8 @@ def test_long_subscription_and_newsletter_blurbs_are_removed_only_at_the_end() -
         "usuario. Cada uno accederá con su propia cuenta de email, lo que os permitirá personalizar la experiencia."
     )
     assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{newsletter}\n{account}") == [PARAGRAPH.strip()] * 2
+    episode = "In the latest episode of Example This Week, our reporter examines the new satellite rules."
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{episode}") == [PARAGRAPH.strip()] * 2
     # in the middle of the text a long paragraph about a newsletter is article text
     assert newsletter in clean(f"{PARAGRAPH}\n{newsletter}\n{PARAGRAPH}")
 
