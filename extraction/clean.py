@@ -50,7 +50,8 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
     ),
     "caption": re.compile(
         r"(?<![a-z])(?:caption|credits?|copyright|photo-?credit|image-?credit|media-?credit|"
-        r"bildunterschrift|bildnachweis|bildquelle|img-?source|image-?source|figcaption)"
+        r"bildunterschrift|bildnachweis|bildquelle|img-?source|image-?source|figcaption|"
+        r"(?:image|img|photo|media)-?(?:description|desc|subline)|video-?(?:heading|title|kicker))"
     ),
     "ads": re.compile(
         r"(?<![a-z])(?:ad|ads|advert\w*|anzeige|werbung|sponsor\w*|banner|dfp|gpt|ad-?slot|adunit|"

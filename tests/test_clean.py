@@ -57,6 +57,8 @@ def text_after_pruning(body: str) -> str:
         ('<div class="author-bio">Tim is a reporter</div>', "bio"),
         ('<div class="image-caption">Photo: AFP</div>', "caption"),
         ("<figcaption>Lavrov in Moscow. (Getty Images)</figcaption>", "caption"),
+        ('<span class="atc-image-description-text">Commuters in Berlin.</span>', "caption"),
+        ('<p class="video-heading">Live from the stadium</p>', "caption"),
         ('<div class="ad-slot">Advertisement</div>', "ads"),
         ('<div id="aiSummaryContent"><ul><li>Key point</li></ul></div>', "ai-summary"),
         ('<span class="reading-time">3 min read</span>', "meta"),
