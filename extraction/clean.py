@@ -39,7 +39,8 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
     "share": re.compile(r"(?<![a-z])(?:share|sharing|social|shariff|follow-?us|sociallinks|sharebar)"),
     "newsletter": re.compile(
         r"(?<![a-z])(?:newsletter|subscribe|subscription|signup|sign-?up|promo|cta|app-?(?:promo|teaser|"
-        r"banner|download|hint|install)|download-?app|donat\w*|membership)(?![a-z]{3})"
+        r"banner|download|hint|install)|download-?app|donat\w*|membership|access-?wall|registration-?wall|"
+        r"reg-?wall)(?![a-z]{3})"
     ),
     "comments": re.compile(
         r"(?<![a-z])(?:comments?|disqus|discussion|kommentare|reader-?comments|coral)(?![a-z])"
@@ -61,6 +62,7 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
     "ai-summary": re.compile(
         r"(?<![a-z])(?:ai|ki|llm)-?(?:summary|summaries|zusammenfassung|generated|resumen)"
     ),
+    "poll": re.compile(r"(?<![a-z])(?:poll|polls|survey|umfrage|abstimmung|voting|quiz)(?![a-z])"),
     "tags": re.compile(r"(?<![a-z])(?:tags|tag-?list|keywords|schlagworte|topic-?list)(?![a-z])"),
     "meta": re.compile(
         r"(?<![a-z])(?:reading-?time|read-?time|lesezeit|print-?only|sr-?only|visually-?hidden)"

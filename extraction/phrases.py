@@ -23,7 +23,7 @@ TEASER_HEADINGS = phrases(
     r"recommended(?: for you)?",
     r"you (?:may|might) (?:also )?(?:like|be interested in)",
     r"others are reading(?: now)?",
-    r"most (?:read|popular|viewed)",
+    r"most (?:read|popular|viewed)(?: in [\w &-]{1,30})?",
     r"trending(?: now)?",
     r"top stories",
     r"lesen sie (?:auch|mehr|hier)",

@@ -60,6 +60,8 @@ def text_after_pruning(body: str) -> str:
         ('<span class="atc-image-description-text">Commuters in Berlin.</span>', "caption"),
         ('<p class="video-heading">Live from the stadium</p>', "caption"),
         ('<div class="ad-slot">Advertisement</div>', "ads"),
+        ('<div class="article_element-poll">Should platforms be regulated?</div>', "poll"),
+        ('<div class="app-access-wall registration-wall">Enjoying our content?</div>', "newsletter"),
         ('<div id="aiSummaryContent"><ul><li>Key point</li></ul></div>', "ai-summary"),
         ('<span class="reading-time">3 min read</span>', "meta"),
         ("<aside>Read more</aside>", "aside"),
