@@ -132,6 +132,12 @@ def is_link_list(element: HtmlElement) -> bool:
 _SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 
 
+def _elsewhere(link: HtmlElement) -> bool:
+    """A link to another page (in-page anchors of a table of contents do not count)."""
+    href = (link.get("href") or "").strip()
+    return bool(href) and not href.startswith(("#", "javascript:"))
+
+
 def is_teaser_headline(element: HtmlElement) -> bool:
     """A linked headline: a heading whose whole text is a link, or a link wrapping a heading
     (a teaser card). Article subheadings are not links to other pages."""
@@ -140,7 +146,7 @@ def is_teaser_headline(element: HtmlElement) -> bool:
     tag = element.tag
     if tag == "a":  # a card: short, so a link wrapped around a whole article body is not one
         return (
-            bool(element.get("href"))
+            _elsewhere(element)
             and any(h.tag in _SUBHEADINGS for h in element.iterdescendants())
             and len("".join(element.itertext()).strip()) <= 400
         )
@@ -149,8 +155,8 @@ def is_teaser_headline(element: HtmlElement) -> bool:
     text = "".join(element.itertext()).strip()
     if not text:
         return False
-    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a") if a.get("href"))
-    link = next((a for a in element.iterancestors("a") if a.get("href")), None)
+    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a") if _elsewhere(a))
+    link = next((a for a in element.iterancestors("a") if _elsewhere(a)), None)
     # a link around a whole article body (seen on real pages) does not make its headings teasers
     inside_card = link is not None and len("".join(link.itertext()).strip()) <= 400
     return inside_card or linked >= len(text) * 0.9

@@ -228,7 +228,8 @@ def _tail_prompts(lines: list[str], ctx: LineContext) -> list[str]:
     cut = end = len(lines)
     while end > 0 and len(lines) - end < 5:
         line = lines[end - 1]
-        if (PROMPTS.search(line) or TAIL_PROMPTS.search(line)) and word_count(line) <= 60:
+        words = word_count(line)
+        if (PROMPTS.search(line) and words <= 40) or (TAIL_PROMPTS.search(line) and words <= 60):
             cut = end - 1
         elif word_count(line) > 2 or _SENTENCE_END.search(line):  # icon labels ("Arrow") pass
             break

@@ -172,7 +172,7 @@ PROMPTS = re.compile(
         r"購読",
         r"externe[nr]? inhalt",
         r"redaktioneller inhalt",
-        r"damit einverstanden",
+        r"(?:ich bin|sind sie) damit einverstanden|damit einverstanden, dass (?:mir|ihnen|externe)",
         r"affiliate",
         r"earns? (?:us )?a (?:small )?commission",
         r"we independently (?:select|review|choose)",
@@ -365,7 +365,7 @@ TAIL_PROMPTS = re.compile(
 CONSENT = re.compile(
     phrases(
         r"externe[nr]? inhalt",
-        r"damit einverstanden, dass",
+        r"ich bin damit einverstanden",
         r"personenbezogene daten an drittplattformen",
         r"third[- ]party (?:content|provider|platform)s?.{0,80}(?:consent|accept|allow)",
         r"(?:consent|accept|allow).{0,80}third[- ]party (?:content|provider|platform)s?",

@@ -125,6 +125,8 @@ def test_teaser_cards_and_linked_headlines_are_pruned_subheadings_kept() -> None
     text = text_after_pruning(body)
     assert "What comes next" in text and "Paragraph number 5" in text
     assert "Other story headline" not in text and "Another linked headline" not in text
+    anchored = f'<article><h1>T</h1>{ARTICLE}<h2><a href="#next">What comes next</a></h2>{ARTICLE}</article>'
+    assert "What comes next" in text_after_pruning(anchored)
     # a link wrapped around a whole article body is no teaser card
     wrapped = f'<div><h1>T</h1><a href="/self"><h2>What comes next</h2>{ARTICLE}{ARTICLE}</a></div>'
     assert "What comes next" in text_after_pruning(wrapped)
@@ -317,6 +319,13 @@ def test_long_subscription_and_newsletter_blurbs_are_removed_only_at_the_end() -
     assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{episode}") == [PARAGRAPH.strip()] * 2
     # in the middle of the text a long paragraph about a newsletter is article text
     assert newsletter in clean(f"{PARAGRAPH}\n{newsletter}\n{PARAGRAPH}")
+
+
+def test_consent_wording_in_prose_is_article_text() -> None:
+    prose = (
+        "Der Minister sagte, er sei damit einverstanden, dass die Verhandlungen im Herbst fortgesetzt werden."
+    )
+    assert prose in clean(f"{PARAGRAPH}\n{prose}\n{PARAGRAPH}")
 
 
 def test_an_agency_credit_does_not_make_a_closing_paragraph_a_bio() -> None:
