@@ -8,6 +8,7 @@ import pytest
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from extraction.authors import split_authors
 from extraction.metadata import (
     choose_authors,
     choose_canonical,
@@ -16,7 +17,6 @@ from extraction.metadata import (
     declared_canonical,
     normalise_url,
     site_names,
-    split_authors,
     strip_site_name,
     title_candidates,
 )
