@@ -234,6 +234,7 @@ def is_site_credit(name: str, names: set[str]) -> bool:
     )
 
 
+_LOWER_LABEL = re.compile(r"^[a-zäöüéèà][a-zäöüéèà.-]*$")  # "capital", "red": a brand or desk mark
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 
 
@@ -262,6 +263,8 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
         found = dedupe(n for n, _ in source())
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
+            if any(looks_like_person(n) for n in persons):  # beside a person, a lowercase label
+                persons = [n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n)]
             return persons or _visible_person(tree, names) or found
     return _visible_person(tree, names)
 

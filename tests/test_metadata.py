@@ -217,6 +217,13 @@ def test_meta_author_naming_a_web_domain_is_a_newsroom_credit() -> None:
     assert choose_authors(tree, structured, {"examplenews"}) == ["Cy Diaz"]
 
 
+def test_lowercase_brand_label_beside_a_person_is_dropped_agency_kept() -> None:
+    body = '<div class="authors"><span class="brand">x</span><span class="author">capital</span>'
+    body += '<span class="author">von Ann Lee</span><span class="author">dpa</span></div>'
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, set()) == ["Ann Lee", "dpa"]
+
+
 def test_jsonld_person_holding_a_list_of_names_is_split() -> None:
     head = jsonld(
         {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee, Bo Kim and Cy Diaz"}}
