@@ -304,7 +304,8 @@ def _labelled_persons(tree: HtmlElement) -> list[str]:
 
 
 def _signed_persons(tree: HtmlElement) -> list[str]:
-    """A paragraph that is only a bold name, opening or closing the article text (a signature)."""
+    """A paragraph that is only a bold name among the first three or last two paragraphs of the
+    article text (a signature, sometimes after one or two strap lines)."""
     for paragraph in tree.xpath("//p[count(*) = 1][strong or b]")[:200]:
         parent = paragraph.getparent()
         siblings = (
@@ -312,7 +313,7 @@ def _signed_persons(tree: HtmlElement) -> list[str]:
             if parent is not None
             else []
         )
-        if len(siblings) < 3 or paragraph not in (siblings[0], siblings[-1]):
+        if len(siblings) < 4 or paragraph not in (*siblings[:3], *siblings[-2:]):  # after straps
             continue
         if (paragraph.text or "").strip() or (paragraph[0].tail or "").strip():
             continue
