@@ -39,7 +39,8 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
     "share": re.compile(r"(?<![a-z])(?:share|sharing|social|shariff|follow-?us|sociallinks|sharebar)"),
     "newsletter": re.compile(
         r"(?<![a-z])(?:newsletter|subscribe|subscription|signup|sign-?up|promo|cta|app-?(?:promo|teaser|"
-        r"banner|download)|download-?app|donat\w*|membership)(?![a-z]{3})"
+        r"banner|download|hint|install)|download-?app|donat\w*|membership|access-?wall|registration-?wall|"
+        r"reg-?wall)(?![a-z]{3})"
     ),
     "comments": re.compile(
         r"(?<![a-z])(?:comments?|disqus|discussion|kommentare|reader-?comments|coral)(?![a-z])"
@@ -50,12 +51,18 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
     ),
     "caption": re.compile(
         r"(?<![a-z])(?:caption|credits?|copyright|photo-?credit|image-?credit|media-?credit|"
-        r"bildunterschrift|bildnachweis|bildquelle|img-?source|image-?source|figcaption)"
+        r"bildunterschrift|bildnachweis|bildquelle|img-?source|image-?source|figcaption|"
+        r"(?:image|img|photo|media)-?(?:description|desc|subline)|video-?(?:heading|title|kicker))"
     ),
     "ads": re.compile(
         r"(?<![a-z])(?:ad|ads|advert\w*|anzeige|werbung|sponsor\w*|banner|dfp|gpt|ad-?slot|adunit|"
         r"commercial|native-?ad|publicidad|publicite)(?![a-z])"
     ),
+    # machine-written summaries above the article are not the publisher's text
+    "ai-summary": re.compile(
+        r"(?<![a-z])(?:ai|ki|llm)-?(?:summary|summaries|zusammenfassung|generated|resumen)"
+    ),
+    "poll": re.compile(r"(?<![a-z])(?:poll|polls|survey|umfrage|abstimmung|voting|quiz)(?![a-z])"),
     "tags": re.compile(r"(?<![a-z])(?:tags|tag-?list|keywords|schlagworte|topic-?list)(?![a-z])"),
     "meta": re.compile(
         r"(?<![a-z])(?:reading-?time|read-?time|lesezeit|print-?only|sr-?only|visually-?hidden)"
@@ -122,6 +129,39 @@ def is_link_list(element: HtmlElement) -> bool:
     return len(items) >= 2 and link_density(element) >= 0.6
 
 
+_SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
+
+def _elsewhere(link: HtmlElement) -> bool:
+    """A link to another page (in-page anchors of a table of contents do not count)."""
+    href = (link.get("href") or "").strip()
+    return bool(href) and not href.startswith(("#", "javascript:"))
+
+
+def is_teaser_headline(element: HtmlElement) -> bool:
+    """A linked headline: a heading whose whole text is a link, or a link wrapping a heading
+    (a teaser card). Article subheadings are not links to other pages."""
+    if "teaser-headline" in disabled:
+        return False
+    tag = element.tag
+    if tag == "a":  # a card: short, so a link wrapped around a whole article body is not one
+        return (
+            _elsewhere(element)
+            and any(h.tag in _SUBHEADINGS for h in element.iterdescendants())
+            and len("".join(element.itertext()).strip()) <= 400
+        )
+    if tag not in _SUBHEADINGS:
+        return False
+    text = "".join(element.itertext()).strip()
+    if not text:
+        return False
+    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a") if _elsewhere(a))
+    link = next((a for a in element.iterancestors("a") if _elsewhere(a)), None)
+    # a link around a whole article body (seen on real pages) does not make its headings teasers
+    inside_card = link is not None and len("".join(link.itertext()).strip()) <= 400
+    return inside_card or linked >= len(text) * 0.9
+
+
 def _paragraph_text(element: HtmlElement) -> int:
     """Characters of paragraph text in the element, link text excluded (teaser paragraphs
     wrapped in links are not article text)."""
@@ -153,7 +193,12 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
         element = stack.pop()
         if not isinstance(element.tag, str):
             continue
-        rule = "link-list" if is_link_list(element) else boilerplate_rule(element)
+        if is_link_list(element):
+            rule: str | None = "link-list"
+        elif is_teaser_headline(element):
+            rule = "teaser-headline"
+        else:
+            rule = boilerplate_rule(element)
         cost = _paragraph_text(element) if rule else 0
         if rule and _removable(element, cost, budget - spent):
             spent += cost
@@ -165,8 +210,9 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
 
 
 def _removable(element: HtmlElement, cost: int, budget_left: float) -> bool:
-    """Within the paragraph budget and not holding the headline."""
-    return cost <= budget_left and element.find(".//h1") is None
+    """Within the paragraph budget and not holding the headline. An h1 inside a link is a teaser
+    headline (some sites mark every teaser up as h1), not the article's."""
+    return cost <= budget_left and not element.xpath(".//h1[not(ancestor::a)]")
 
 
 def _drop(element: HtmlElement) -> None:

@@ -16,6 +16,8 @@ from extraction.phrases import (
     BYLINE_LINE,
     CAPTION_LINE,
     CJK,
+    CONSENT,
+    CONTACT_LINE,
     CREDIT,
     CREDIT_INLINE,
     DATE_ONLY_LINE,
@@ -26,8 +28,10 @@ from extraction.phrases import (
     LEGAL,
     PLACEHOLDER,
     PROMPTS,
+    READ_ALSO_RUN_IN,
     READING_TIME,
     SOURCES,
+    TAIL_PROMPTS,
     TEASER_LINE,
     TOP_BYLINE,
     TWEET,
@@ -55,6 +59,8 @@ class LineContext:
         self.authors = [a for a in authors if a]
         self.author_keys = {squash(a) for a in self.authors if squash(a)}
         self.first_names = {a.split()[0] for a in self.authors if len(a.split()) >= 2}
+        # one-word credits ("dpa", initials) are too common in text to mark a paragraph as a bio
+        self.bio_names = [a for a in self.authors if len(a.split()) >= 2 or CJK.search(a)]
 
 
 def _drop_matching(pattern: re.Pattern[str], max_words: int | None = None) -> LineRule:
@@ -90,24 +96,56 @@ def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
 
 
 def _teaser_blocks(lines: list[str], ctx: LineContext) -> list[str]:
-    """A teaser heading ("Read more", "Lesen Sie auch" ...) and the list/short items under it."""
+    """A teaser heading ("Read more", "Lesen Sie auch" ...) and the list/short items under it.
+    Items stamped with a time ("23:00 / Headline / summary") keep the widget going, summaries
+    included, for as long as each item starts with its stamp."""
     out: list[str] = []
     skipping = False
+    since_stamp = 99  # lines skipped since the last time stamp inside the widget
     for line in lines:
         if HEADING_LINE.match(line):
-            skipping = True
+            skipping, since_stamp = True, 99
+            continue
+        if skipping and DATE_ONLY_LINE.match(line):
+            since_stamp = 0
             continue
         if skipping and (
-            _LIST_ITEM.match(line) or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
+            _LIST_ITEM.match(line)
+            or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
+            or since_stamp < 2
         ):
+            since_stamp += 1
             continue
         skipping = False
         out.append(line)
     return out
 
 
+def _repeats(lines: list[str], ctx: LineContext) -> list[str]:
+    """A headline-like line (3-30 words, no closing full stop) repeated right after itself."""
+    out: list[str] = []
+    for line in lines:
+        headline = 3 <= word_count(line) <= 30 and not line.rstrip().endswith(".")
+        if out and headline and squash(line) == squash(out[-1]):
+            continue
+        out.append(line)
+    return out
+
+
 def _teaser_lines(lines: list[str], ctx: LineContext) -> list[str]:
-    return [line for line in lines if not TEASER_LINE.match(line)]
+    return [
+        line
+        for line in lines
+        if not (TEASER_LINE.match(line) or (READ_ALSO_RUN_IN.match(line) and word_count(line) <= 25))
+    ]
+
+
+_LABEL = re.compile(r"^\W*\w[\w.'’-]*(?:\s\w[\w.'’-]*)?\s*:\s*$")
+
+
+def _label_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    """A one- or two-word label ending in a colon on its own line ("Note:", "NEW DELHI:")."""
+    return [line for line in lines if not _LABEL.match(line)]
 
 
 def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
@@ -125,6 +163,8 @@ def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
     for index in range(tail_start, len(out)):
         line = out[index]
         if line and word_count(line) >= 8 and _is_bio(line, ctx):
+            while index > 1 and out[index - 1] and _is_bio(out[index - 1], ctx):
+                index -= 1  # one bio paragraph per co-author
             return [x for x in out[:index] if x]
     return [line for line in out if line]
 
@@ -134,10 +174,11 @@ def _is_bio(line: str, ctx: LineContext) -> bool:
     sentence about their job ("Korrespondent X ist ...", "A veteran journalist, Lance has ...")."""
     if "bio" in disabled:
         return False
-    if any(line.startswith(author + " ") for author in ctx.authors):
+    if any(line.startswith(author + " ") for author in ctx.bio_names):
         return True
-    head = " ".join(line.split()[:12])
-    return any(author in head for author in ctx.authors) or any(
+    # in scripts without spaces one "word" may be the whole paragraph: only its start counts
+    head = line[:20] if CJK.search(line[:40]) else " ".join(line.split()[:12])
+    return any(author in head for author in ctx.bio_names) or any(
         re.search(rf"\b{re.escape(first)} (?:has|is|was|ist|war|es|est|è)\b", head)
         for first in ctx.first_names
     )
@@ -181,6 +222,43 @@ def _top_label(lines: list[str], ctx: LineContext) -> list[str]:
     return lines
 
 
+def _tail_prompts(lines: list[str], ctx: LineContext) -> list[str]:
+    """Newsletter, app and subscription blurbs closing the text: longer than a prompt line may be
+    elsewhere, so only the last lines are judged, from the end while they keep matching."""
+    cut = end = len(lines)
+    while end > 0 and len(lines) - end < 5:
+        line = lines[end - 1]
+        words = word_count(line)
+        if (PROMPTS.search(line) and words <= 40) or (TAIL_PROMPTS.search(line) and words <= 60):
+            cut = end - 1
+        elif word_count(line) > 2 or _SENTENCE_END.search(line):  # icon labels ("Arrow") pass
+            break
+        end -= 1
+    return lines[:cut]
+
+
+def _author_only_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    """A line that only lists the authors ("A, B, C"): a byline or closing signature."""
+    if len(ctx.author_keys) < 2:
+        return lines
+    out = []
+    for line in lines:
+        parts = [squash(p) for p in re.split(r"\s*(?:,|;|/|\band\b|\bund\b|&)\s*", line) if p.strip()]
+        if not (len(parts) >= 2 and all(p in ctx.author_keys for p in parts)):
+            out.append(line)
+    return out
+
+
+def _breadcrumbs(lines: list[str], ctx: LineContext) -> list[str]:
+    """Three or more short link-like list items opening the text: a breadcrumb trail."""
+    start = 0
+    while start < len(lines) and _LIST_ITEM.match(lines[start]) and word_count(lines[start]) <= 6:
+        if _SENTENCE_END.search(lines[start]):
+            break
+        start += 1
+    return lines[start:] if start >= 3 else lines
+
+
 def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
     """A closing newsroom credit such as "MDR (ab)" or "ORF (red)"."""
     while lines and END_CREDIT.match(lines[-1]):
@@ -190,10 +268,13 @@ def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
 
 LINE_RULES: dict[str, LineRule] = {
     "placeholder": _placeholders,
+    "tail-prompt": _tail_prompts,  # before "prompt": icon labels after a closing prompt go with it
     "duplicate-title": _duplicate_title,
     "teaser-block": _teaser_blocks,
     "teaser-line": _teaser_lines,
+    "label": _label_lines,
     "prompt": _drop_matching(PROMPTS, max_words=30),
+    "consent": _drop_matching(CONSENT, max_words=60),
     "exact-junk": _drop_matching(EXACT_JUNK),
     "credit": _drop_matching(CREDIT, max_words=20),
     "credit-inline": _drop_matching(CREDIT_INLINE, max_words=14),
@@ -202,13 +283,18 @@ LINE_RULES: dict[str, LineRule] = {
     "legal": _drop_matching(LEGAL, max_words=25),
     "dateline": _drop_matching(DATELINE, max_words=10),
     "date-only": _drop_matching(DATE_ONLY_LINE),
+    "contact": _drop_matching(CONTACT_LINE, max_words=10),
     "author": _author_lines,
+    "author-only": _author_only_lines,
+    "breadcrumbs": _breadcrumbs,
     "nav-run": _nav_runs,
     "top-byline": _top_bylines,
     "top-label": _top_label,
+    "tail-prompt-late": _tail_prompts,  # again once other rules have cleared the closing lines
     "end-credit": _end_credit,
     "tweet": _drop_matching(TWEET),
     "caption-line": _drop_matching(CAPTION_LINE, max_words=60),
+    "repeat": _repeats,  # last: what stood between two copies is gone by now
 }
 
 

@@ -10,7 +10,6 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -73,6 +72,9 @@ _SEPARATOR = re.compile(r"\s+[|\-–—:·•»«/~]\s+|\s*[|｜ㅣ]\s*|\s+::\s+
 _SEP_CHARS = "|-–—:·•»«/~｜ㅣ "
 
 
+_CJK_SECTION = re.compile("(?<=\\S)-[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{1,6}$")
+
+
 def _is_site_segment(segment: str, names: set[str]) -> bool:
     squashed = squash(segment)
     if not squashed or len(segment.split()) > 6:
@@ -94,6 +96,8 @@ def strip_site_name(title: str, names: set[str]) -> str:
             section = re.match(r"^(.*\S)\s*\|\s*([^|]{1,30})$", title)
             if section and len(section[2].split()) <= 3:
                 title = section[1]
+            # "제목-정치ㅣ사이트": a section in a script without spaces, hyphenated on without spaces
+            title = _CJK_SECTION.sub("", title)
         elif _is_site_segment(parts[0], names):
             title = title[len(parts[0]) :].lstrip(_SEP_CHARS)
         else:
@@ -183,178 +187,14 @@ def choose_title(candidates: list[tuple[str, float]], names: set[str]) -> str | 
     return first_seen[max(scores, key=lambda k: scores[k])]
 
 
-# --- authors ------------------------------------------------------------------------------------
-
-_BY_PREFIX = re.compile(
-    r"^\s*(?:(?:by|von|por|par|di|da|door|av|af|przez|от|автор|written by|text|texte|"
-    r"reporting by|an article by|un articolo di|ein (?:beitrag|artikel) von|eine analyse von)\s+|"
-    r"(?:autor(?:in)?|author|authors|text|texte|reporter|von|by|redaktion|verfasser)\s*:\s*)",
-    re.I,
-)
-_SPLIT_NAMES = re.compile(r"\s*(?:;|\||/|&|\band\b|\bund\b|\by\b|\bet\b|\bog\b|\boch\b|\bsowie\b)\s*")
-_PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
-_URLS = re.compile(r"\S*(?:https?://|www\.)\S*")
-_JOB_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|特派員|編集委員|論説委員)(?:\s.*)?$")
-_NOT_A_NAME = re.compile(
-    r"@|\d|\.(?:com|de|net|org|at|ch|co|uk|fr|es|it)\b|getty|image|photo|foto|facebook|twitter|"
-    r"instagram|e-?mail|updated|aktualisiert|published|veröffentlicht|^(?:quelle|source|fuente)\b",
-    re.I,
-)
-_FUNCTION_WORDS = frozenset({"von", "by", "and", "und", "der", "die", "the", "red", "mit", "with", "de"})
-_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
-def clean_author(value: str) -> str | None:
-    """One author name without "By", parentheses, job titles or clutter; None if it is no name."""
-    name = _BY_PREFIX.sub("", clean_text(value))
-    name = _PARENS.sub("", name)
-    name = _JOB_SUFFIX.sub("", name)
-    name = name.strip(" ,;:-–—|·")
-    if not name or _NOT_A_NAME.search(name) or len(name) > 60 or len(name.split()) > 6:
-        return None
-    if not any(ch.isalpha() for ch in name) or name.casefold() in _FUNCTION_WORDS:
-        return None
-    return name
-
-
-_JOB_WORDS = re.compile(
-    r"(?:correspondent|editor|reporter|writer|journalist|columnist|contributor|staff|chief|senior|producer|"
-    r"analyst|professor|director|redakteur|korrespondent|autor|redaktion|ressort|leiter|corresponsal|"
-    r"redactor|periodista|journaliste|rédact|envoyé|giornalista|inviat|redattor|jornalista|redakt|"
-    r"medewerker|verslaggever|fotograf|photographer|intern|university|universität|universidad)",
-    re.I,
-)
-
-
-def _looks_like_name_part(part: str) -> bool:
-    """After a comma: another person ("A, B C") rather than a job title or a place ("A, Reporter")."""
-    words = part.split()
-    if _JOB_WORDS.search(part):
-        return False
-    if _NO_SPACE_SCRIPT.search(part):
-        return True
-    return 2 <= len(words) <= 4 and all(w[0].isupper() for w in words if len(w) > 3)
-
-
-def split_authors(value: str, commas: bool = True) -> list[str]:
-    """Names from "By A and B", "A und B", "A, B"; text after a comma that is no name is dropped
-    (job titles, places); with ``commas=False`` everything after the first comma is dropped."""
-    value = _URLS.sub(" ", _PARENS.sub("", clean_text(value)))
-    value = _BY_PREFIX.sub("", value)
-    names: list[str] = []
-    for chunk in _SPLIT_NAMES.split(value):
-        pieces = [p.strip() for p in chunk.split(",") if p.strip()]
-        if not pieces:
-            continue
-        kept = [pieces[0]]
-        if commas:
-            kept += [p for p in pieces[1:] if _looks_like_name_part(p)]
-        for piece in kept:
-            name = clean_author(piece)
-            if name:
-                names.append(name)
-    return names
-
-
-def dedupe(names: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    seen: set[str] = set()
-    for name in names:
-        key = squash(name)
-        if key and key not in seen:
-            seen.add(key)
-            out.append(name)
-    return out
-
-
-def _node_by_id(structured: Structured, ref: str) -> dict[str, Any] | None:
-    return next((n for n in structured.nodes if n.get("@id") == ref), None)
-
-
-def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
-    """(name, is_organisation) of the main article node's authors, references resolved."""
-    article = structured.article
-    if not article:
-        return []
-    value = article.get("author") or article.get("creator")
-    entries = value if isinstance(value, list) else [value]
-    found: list[tuple[str, bool]] = []
-    for entry in entries:
-        if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("@id"), str):
-            entry = _node_by_id(structured, entry["@id"]) or entry
-        if isinstance(entry, str):
-            found.extend((n, False) for n in split_authors(entry))
-        elif isinstance(entry, dict):
-            name = as_text(entry.get("name"))
-            if not name and (entry.get("givenName") or entry.get("familyName")):
-                name = f"{as_text(entry.get('givenName')) or ''} {as_text(entry.get('familyName')) or ''}"
-            if name:
-                is_org = bool(types_of(entry) & {"organization", "newsmediaorganization"})
-                found.extend((n, is_org) for n in split_authors(name, commas=False))
-    return found
-
-
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
-
-
-def meta_authors(structured: Structured) -> list[tuple[str, bool]]:
-    """Author names from meta tags (URLs, handles and e-mail addresses are ignored)."""
-    for key in _AUTHOR_META:
-        names: list[str] = []
-        for value in structured.meta.get(key, []):
-            if value.strip().startswith(("http", "@")):
-                continue
-            names.extend(split_authors(value))
-        if names:
-            return [(n, False) for n in names]
-    return []
-
-
-_BYLINE_XPATH = (
-    "//*[@rel='author'] | //*[@itemprop='author'] | "
-    "//*[contains(@class,'author') or contains(@class,'byline') or contains(@class,'Author') "
-    "or contains(@class,'Byline')]"
-)
-_BYLINE_SKIP = re.compile(
-    r"bio|avatar|image|img|photo|social|follow|more|related|teaser|comment|date|time", re.I
-)
-
-
-def byline_authors(tree: HtmlElement) -> list[tuple[str, bool]]:
-    """Names from visible byline elements (rel=author, itemprop=author, class*=author/byline)."""
-    names: list[str] = []
-    for element in tree.xpath(_BYLINE_XPATH)[:12]:
-        if _BYLINE_SKIP.search(element.get("class") or ""):
-            continue
-        text = clean_text(" ".join(element.itertext()))
-        if not text or len(text) > 80:
-            continue
-        names.extend(split_authors(text))
-        if len(names) >= 4:
-            break
-    return [(n, False) for n in names]
-
-
-def is_site_credit(name: str, names: set[str]) -> bool:
-    """The site's own name used as a byline (a newsroom credit rather than a person)."""
-    key = squash(name)
-    return any(key == n or (len(n) >= 4 and n in key) for n in names)
+# --- authors (extraction.authors) --------------------------------------------------------------
 
 
 def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | None = None) -> list[str]:
-    """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within it, the site's
-    own name is dropped when persons are named too; other organisations (agencies) are kept."""
-    names = names or set()
-    for source in (
-        lambda: jsonld_authors(structured),
-        lambda: meta_authors(structured),
-        lambda: byline_authors(tree),
-    ):
-        found = dedupe(n for n, _ in source())
-        if found:
-            persons = [n for n in found if not is_site_credit(n, names)]
-            return persons or found
-    return []
+    """Clean author names of the page (see ``extraction.authors.choose_authors``)."""
+    from extraction import authors  # imported here: extraction.authors builds on this module
+
+    return authors.choose_authors(tree, structured, names)
 
 
 # --- language, description, canonical -------------------------------------------------------------

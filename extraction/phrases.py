@@ -23,7 +23,7 @@ TEASER_HEADINGS = phrases(
     r"recommended(?: for you)?",
     r"you (?:may|might) (?:also )?(?:like|be interested in)",
     r"others are reading(?: now)?",
-    r"most (?:read|popular|viewed)",
+    r"most (?:read|popular|viewed)(?: in [\w &-]{1,30})?",
     r"trending(?: now)?",
     r"top stories",
     r"lesen sie (?:auch|mehr|hier)",
@@ -38,7 +38,7 @@ TEASER_HEADINGS = phrases(
     r"leer más",
     r"te puede interesar",
     r"más información",
-    r"noticias relacionadas",
+    r"noticias? relacionadas?",
     r"(?:à )?lire aussi",
     r"sur le même sujet",
     r"leggi anche",
@@ -67,6 +67,12 @@ TEASER_HEADINGS = phrases(
 )
 HEADING_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS})\W*$", re.I)
 TEASER_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS}|more)\s*[:|»>›\-–—]+\s*\S|^\s*>{{1,2}}\s*\S", re.I)
+# "À lire aussi Headline": a read-also label run into the linked headline, without a separator
+READ_ALSO_RUN_IN = re.compile(
+    r"^\W*(?i:(?:à )?lire aussi|lesen sie (?:auch|mehr)|read (?:more|also)|also read|leia também|lee también|"
+    r"leggi anche|czytaj (?:także|też)|läs också|les også|læs også|lees ook|přečtěte si také|читайте также)"
+    r"\s+[\"'«„“‘]?[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻА-ЯČŘŠŽ]",
+)
 
 PROMPTS = re.compile(
     phrases(
@@ -135,6 +141,10 @@ PROMPTS = re.compile(
         r"in your inbox",
         r"create an account",
         r"continue reading",
+        r"(?:sigue|seguir|continúas?|continuar) leyendo",
+        r"from us and our partners",
+        r"(?:unsubscribe|opt out|check out) at any time",
+        r"jederzeit (?:abbestellen|abmelden|kündbar|widerrufen)",
         r"story to tell",
         r"more stories like this",
         r"news page",
@@ -149,6 +159,7 @@ PROMPTS = re.compile(
         r"unterstützen sie uns",
         r"whatsapp-?kanal",
         r"zitiervorschlag",
+        r"\(abgerufen am",
         r"originalartikel",
         r"url이 복사",
         r"무단\s?전재",
@@ -159,10 +170,12 @@ PROMPTS = re.compile(
         r"読み放題",
         r"電子版",
         r"購読",
-        r"externer? inhalt",
+        r"externe[nr]? inhalt",
         r"redaktioneller inhalt",
-        r"damit einverstanden",
+        r"(?:ich bin|sind sie) damit einverstanden|damit einverstanden, dass (?:mir|ihnen|externe)",
         r"affiliate",
+        r"earns? (?:us )?a (?:small )?commission",
+        r"we independently (?:select|review|choose)",
         r"provision",
         r"wie hat ihnen (?:dieser|der) artikel gefallen",
         r"bewertung:",
@@ -171,6 +184,7 @@ PROMPTS = re.compile(
         r"latest updates below",
         r"find out more on how",
         r"maschinelle übersetzung",
+        r"dieses thema im programm",
         r"kopieren",
         r"copy link",
         r"कॉपी लिंक",
@@ -242,6 +256,10 @@ EXACT_JUNK = re.compile(
         r"comentarios?",
         r"commentaires?",
         r"commenti",
+        r"評論|评论|关注|關注|分享|收藏|点赞|コメント|シェア|ツイート|댓글|공유|스크랩",
+        r"passer la publicité|skip (?:ad|advertisement)|werbung überspringen",
+        r"(?:die|der) autor(?:in)?|(?:about|more from) the author|zur person|sobre (?:el|la) autora?|l'auteure?",
+        r"dal(?:la)? nostr[oa] (?:inviat[oa]|corrispondente)",
     )
     + r")\W*$",
     re.I,
@@ -265,15 +283,27 @@ READING_TIME = re.compile(
 )
 SOURCES = re.compile(
     r"^\W*(?:sources?|quellen?|fuentes?|fonti|fontes|bronn?en?|kilder?|källor|źródła?)\s*:.{0,200}$|"
-    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,80}$|"
+    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,200}$|"
     r"^\W*(?:mit|with)\s+(?:material|agenturmaterial|agenturen|informationen|files from|dpa|afp|reuters|ap|apa|sda)"
-    r"\b.{0,160}$|"
+    r"\b.{0,240}$|"
+    # contribution and translation credits: "X contributed to this report", "With reports from X"
+    r"^.{0,120}\bcontributed (?:reporting )?to this (?:report|story|article)\W*$|"
+    r"^\W*(?:(?:with )?(?:additional )?reporting (?:by|from)|with reports? from|aus dem \w+en (?:übersetzt )?von)"
+    r"\b.{0,120}$|"
+    # where the text first appeared: "First published in X", "Dieser Artikel ist zuerst bei X erschienen"
+    r"^\W*(?:first published (?:in|on|by|at)|this (?:article|story) (?:was )?(?:first|originally) "
+    r"(?:published|appeared)|dieser (?:artikel|beitrag|text) ist (?:zuerst|ursprünglich)|"
+    r"dieser (?:artikel|beitrag) ist eine übersetzung)\b.{0,160}$|"
     r"^\W*\(?(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red|ots)(?:\s*[/,]\s*(?:dpa|afp|ap|apa|sda|kna|epd|reuters|red))*\)?\W*$",
     re.I,
 )
 LEGAL = re.compile(
     r"all rights reserved|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés|"
-    r"tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b",
+    r"tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b"
+    # opinion disclaimers: "... do not necessarily reflect the views of the editors"
+    r"|(?:do not|does not|don't) necessarily (?:reflect|represent)|nicht (?:unbedingt |zwingend )?der meinung der "
+    r"redaktion|no (?:reflejan?|representan?) necesariamente|ne reflètent? pas nécessairement|"
+    r"non riflett\w+ necessariamente",
     re.I,
 )
 DATELINE = re.compile(
@@ -297,11 +327,48 @@ CAPTION_LINE = re.compile(
     r"op de foto|på bildet|på bilden)\b|"
     # a caption closing with its credit in parentheses: "... in Moscow. (Name / POOL / AFP via Getty Images)"
     r"\([^()]*(?:getty|afp|reuters|ap photo|epa|dpa|shutterstock|imago|picture alliance|photo|foto|"
-    r"bild|image)[^()]*\)\W*$",
+    r"bild|image)[^()]*\)\W*$|"
+    # "... in eastern Ukraine. (Jane Doe/The Example Times)": a closing credit of names and an outlet
+    r"\.\s\((?:[A-Z][\w.'’-]*\s?){1,4}\s?/\s?[A-Z][^()]{1,60}\)\W*$",
     re.I,
 )
 
 
-TOP_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez)\s+\S", re.I)
-END_CREDIT = re.compile(r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$")
+TOP_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez)(?:\s+|\s*:\s*)\S", re.I)
+END_CREDIT = re.compile(
+    r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$|"
+    # closing sign-offs of initials or agencies: "(dmk)", "SDA/sep", "AFP/dpa/jm"
+    r"^\s*\(\s*[a-zäöü]{2,5}(?:\s*[/,]\s*[a-zäöü]{2,5})*\s*\)\s*$|^\s*[A-Za-z]{2,6}(?:\s?/\s?[A-Za-z]{2,6})+\s*$"
+)
 TWEET = re.compile(r"pic\.twitter\.com/|^\W*—\s.{1,60}\(@\w+\)\s.{3,30}\d{4}\W*$", re.I)
+CONTACT_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# subscription and account notices that run long; only trusted in the closing lines
+TAIL_PROMPTS = re.compile(
+    phrases(
+        r"tu cuenta",
+        r"your account",
+        r"ihr (?:benutzer)?konto",
+        r"abonelik",
+        r"abone ol",
+        r"abonelere",
+        r"testen sie",
+        r"e-paper",
+        r"push-(?:nachrichten|mitteilungen)",
+        r"push notifications",
+        r"in the (?:latest|new|newest) episode",
+        r"listen to (?:the|our|this) (?:podcast|episode)",
+        r"in der (?:neuen|aktuellen) folge",
+        r"jetzt (?:anhören|reinhören|ansehen)",
+    ),
+    re.I,
+)
+CONSENT = re.compile(
+    phrases(
+        r"externe[nr]? inhalt",
+        r"ich bin damit einverstanden",
+        r"personenbezogene daten an drittplattformen",
+        r"third[- ]party (?:content|provider|platform)s?.{0,80}(?:consent|accept|allow)",
+        r"(?:consent|accept|allow).{0,80}third[- ]party (?:content|provider|platform)s?",
+    ),
+    re.I,
+)

@@ -52,11 +52,17 @@ def text_after_pruning(body: str) -> str:
         ('<div id="mostReadWidget">Others are reading now</div>', "related"),
         ('<div class="share-buttons">Share</div>', "share"),
         ('<div class="newsletter-signup">Sign up</div>', "newsletter"),
+        ('<div class="col appHint">E-Paper und News in einer App</div>', "newsletter"),
         ('<div class="comments">Leave the first comment</div>', "comments"),
         ('<div class="author-bio">Tim is a reporter</div>', "bio"),
         ('<div class="image-caption">Photo: AFP</div>', "caption"),
         ("<figcaption>Lavrov in Moscow. (Getty Images)</figcaption>", "caption"),
+        ('<span class="atc-image-description-text">Commuters in Berlin.</span>', "caption"),
+        ('<p class="video-heading">Live from the stadium</p>', "caption"),
         ('<div class="ad-slot">Advertisement</div>', "ads"),
+        ('<div class="article_element-poll">Should platforms be regulated?</div>', "poll"),
+        ('<div class="app-access-wall registration-wall">Enjoying our content?</div>', "newsletter"),
+        ('<div id="aiSummaryContent"><ul><li>Key point</li></ul></div>', "ai-summary"),
         ('<span class="reading-time">3 min read</span>', "meta"),
         ("<aside>Read more</aside>", "aside"),
         ('<blockquote class="twitter-tweet">tweet</blockquote>', "embed"),
@@ -102,6 +108,30 @@ def test_link_lists_are_pruned_content_lists_are_kept() -> None:
     assert "Teaser headline" not in text and "Sanctions remain in place" in text
 
 
+def test_teaser_list_with_h1_headlines_inside_links_is_pruned() -> None:
+    teasers = "<ul>" + "".join(
+        f'<li><a href="/{i}"><div><h1>Other story {i}</h1><p>Teaser text of story {i}.</p></div></a></li>'
+        for i in range(3)
+    )
+    text = text_after_pruning(f"<div><h1>Lavrov doubts ties</h1>{ARTICLE}</div><div>{teasers}</ul></div>")
+    assert "Paragraph number 5" in text and "Lavrov doubts ties" in text
+    assert "Other story" not in text and "Teaser text" not in text
+
+
+def test_teaser_cards_and_linked_headlines_are_pruned_subheadings_kept() -> None:
+    card = '<a href="/other"><div><h3>Other story headline</h3><p>Its teaser.</p></div></a>'
+    linked = '<h2><a href="/more">Another linked headline</a></h2>'
+    body = f"<article><h1>Lavrov doubts ties</h1>{ARTICLE}{card}<h2>What comes next</h2>{ARTICLE}{linked}</article>"
+    text = text_after_pruning(body)
+    assert "What comes next" in text and "Paragraph number 5" in text
+    assert "Other story headline" not in text and "Another linked headline" not in text
+    anchored = f'<article><h1>T</h1>{ARTICLE}<h2><a href="#next">What comes next</a></h2>{ARTICLE}</article>'
+    assert "What comes next" in text_after_pruning(anchored)
+    # a link wrapped around a whole article body is no teaser card
+    wrapped = f'<div><h1>T</h1><a href="/self"><h2>What comes next</h2>{ARTICLE}{ARTICLE}</a></div>'
+    assert "What comes next" in text_after_pruning(wrapped)
+
+
 def test_prune_never_takes_most_of_the_article() -> None:
     body = f'<div class="paywall-wrapper related"><h1>T</h1>{ARTICLE}</div>'
     assert "Paragraph number 5" in text_after_pruning(body)
@@ -144,6 +174,15 @@ def test_city_navigation_run_is_removed() -> None:
         f"- {c}" for c in ["Atlanta", "Austin", "Baltimore", "Berwyn", "Beverly Hills", "Boston"]
     )
     assert clean(f"{menu}\n{PARAGRAPH}") == [PARAGRAPH.strip()]
+
+
+def test_breadcrumb_trail_opening_the_text_is_removed_but_a_later_short_list_is_kept() -> None:
+    crumbs = "- Home\n- World\n- Europe\n- Lavrov doubts ties"
+    assert clean(f"{crumbs}\n{PARAGRAPH}") == [PARAGRAPH.strip()]
+    two = "- Sanctions stay in place\n- Talks go on next week"
+    assert clean(f"{two}\n{PARAGRAPH}")[:2] == two.splitlines()
+    listing = f"{PARAGRAPH}\n- Sanctions stay\n- Talks go on\n- Prices rise"
+    assert clean(listing) == listing.replace(PARAGRAPH, PARAGRAPH.strip()).splitlines()
 
 
 def test_short_real_list_is_kept() -> None:
@@ -220,6 +259,14 @@ def test_author_bio_and_byline() -> None:
     assert clean(text, authors=("Tim Zadorozhnyy",)) == [PARAGRAPH.strip()] * 3
 
 
+def test_closing_paragraph_signed_by_the_author_in_a_script_without_spaces_is_kept() -> None:
+    last = "政府は十三日、新しい計画を発表した。関係者によると、実施は来年になる見通しだ。【東京山田太郎】"
+    text = f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{last}"
+    assert clean(text, authors=("山田太郎",))[-1] == last
+    bio = "山田太郎 1990年生まれ。2015年入社、社会部などを経て現在は政治部で外交を担当している。"
+    assert clean(f"{text}\n{bio}", authors=("山田太郎",))[-1] == last
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -228,10 +275,101 @@ def test_author_bio_and_byline() -> None:
         "Mit Material von dpa",
         "(dpa)",
         "With files from The Associated Press",
+        "Dieses Thema im Programm: EXAMPLE RADIO - Das Radio | Nachrichten | 28. April 2023 | 10:00 Uhr",
+        "—Associated Press writer Jane Doe in Paris contributed to this report.",
+        "With reports from Example Daily and Example Times",
+        "Additional reporting by Jane Doe",
+        "Aus dem Englischen von Jane Doe",
+        "(dmk)",
+        "SDA/sep",
+        "• Email: jdoe@example.com",
+        "Passer la publicité",
+        "- 评论",
+        "Die Autorin",
+        "Gastkommentare wie dieser müssen nicht der Meinung der Redaktion entsprechen.",
+        "The views expressed here do not necessarily reflect those of Example News.",
+        "Mit Informationen der Korrespondentinnen und Korrespondenten sowie der Nachrichtenagenturen AFP, AP, "
+        "dpa, KNA und Reuters, die hier zusammengefasst werden und die Grundlage dieses Überblicks bilden",
+        "Our members get special offers and adverts from us and our partners. You can check out at any time.",
+        "With reporting by Associated Press writer Jane Doe",
+        "First published in The Example Review.",
+        "Dieser Artikel ist zuerst bei Example Magazin erschienen.",
+        "We independently select everything we recommend. Buying through us may earn us a commission.",
+        "Übersetzung: Ann Lee, Redaktion: Bo Kim, Schlussredaktion: Cy Diaz, Audioversion: Di Eck und Fa Gru",
+        "An dieser Stelle finden Sie einen von unseren Redakteuren ausgewählten, externen Inhalt, der den "
+        "Artikel für Sie mit zusätzlichen Informationen anreichert. Sie können sich hier den externen Inhalt "
+        "mit einem Klick anzeigen lassen oder wieder ausblenden.",
     ],
 )
 def test_source_credit_lines(line: str) -> None:
     assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+def test_long_subscription_and_newsletter_blurbs_are_removed_only_at_the_end() -> None:
+    newsletter = (
+        '"Here is the region": the Example newsletter brings you the most important news of the day every '
+        "weekday evening, compact and direct to your inbox, so you never miss what matters where you live."
+    )
+    account = (
+        "Si quieres compartir tu cuenta, cambia tu suscripción a la modalidad Premium, así podrás añadir otro "
+        "usuario. Cada uno accederá con su propia cuenta de email, lo que os permitirá personalizar la experiencia."
+    )
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{newsletter}\n{account}") == [PARAGRAPH.strip()] * 2
+    episode = "In the latest episode of Example This Week, our reporter examines the new satellite rules."
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{episode}") == [PARAGRAPH.strip()] * 2
+    # in the middle of the text a long paragraph about a newsletter is article text
+    assert newsletter in clean(f"{PARAGRAPH}\n{newsletter}\n{PARAGRAPH}")
+
+
+def test_consent_wording_in_prose_is_article_text() -> None:
+    prose = (
+        "Der Minister sagte, er sei damit einverstanden, dass die Verhandlungen im Herbst fortgesetzt werden."
+    )
+    assert prose in clean(f"{PARAGRAPH}\n{prose}\n{PARAGRAPH}")
+
+
+def test_an_agency_credit_does_not_make_a_closing_paragraph_a_bio() -> None:
+    closing = "Wie dpa unter Berufung auf die Behörden berichtet, sollen die Gespräche am Montag weitergehen."
+    text = f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{closing}"
+    assert clean(text, authors=("Jane Doe", "dpa"))[-1] == closing
+
+
+def test_lines_listing_only_the_authors_and_every_co_author_bio_go() -> None:
+    authors = ("Ann Lee", "Bo Kim")
+    bios = "Ann Lee is a senior researcher at the Example Institute in Cape Town.\nBo Kim is a professor of planning."
+    text = f"Ann Lee, Bo Kim\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{bios}"
+    assert clean(text, authors=authors) == [PARAGRAPH.strip()] * 3
+
+
+def test_read_also_label_run_into_a_headline_and_colon_labels() -> None:
+    text = f"{PARAGRAPH}\nÀ lire aussi La natalité menacée d'effondrement\nNote:\n{PARAGRAPH}"
+    assert clean(text) == [PARAGRAPH.strip()] * 2
+    kept = "Lesen Sie auch die Analyse unseres Korrespondenten, der seit Jahren aus Moskau berichtet."
+    assert kept in clean(f"{PARAGRAPH}\n{kept}\n{PARAGRAPH}")
+
+
+def test_icon_labels_after_a_closing_prompt_go_with_it() -> None:
+    prompt = "Si continúas leyendo en este dispositivo, no se podrá leer en el otro."
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{prompt}\nFlecha") == [PARAGRAPH.strip()] * 2
+
+
+def test_read_next_widget_with_time_stamped_items_and_summaries() -> None:
+    widget = (
+        "Read next\n23:00\nTariff talks\nThe president will attend a key meeting with trade officials on "
+        "Wednesday, signalling his direct involvement in the negotiations.\n22:30\nElection delay\nThe "
+        "president has postponed the next election by several months, fuelling speculation about a second term."
+    )
+    assert clean(f"{PARAGRAPH}\n{widget}\n{PARAGRAPH}") == [PARAGRAPH.strip()] * 2
+
+
+def test_headline_shown_twice_and_a_caption_with_a_slash_credit() -> None:
+    caption = "The occupied regions in the east, shown on a map. (Jane Doe/The Example Times)"
+    text = f"{TITLE}\n3 min read\n{TITLE}\n{PARAGRAPH}\n{caption}\n{PARAGRAPH}"
+    assert clean(text, title="") == [TITLE, PARAGRAPH.strip(), PARAGRAPH.strip()]
+
+
+def test_byline_with_colon_at_the_top() -> None:
+    assert clean(f"- Von: Ann LEE, Bo KIM\n{PARAGRAPH}") == [PARAGRAPH.strip()]
 
 
 @pytest.mark.parametrize(

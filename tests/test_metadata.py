@@ -8,6 +8,7 @@ import pytest
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from extraction.authors import split_authors
 from extraction.metadata import (
     choose_authors,
     choose_canonical,
@@ -16,7 +17,6 @@ from extraction.metadata import (
     declared_canonical,
     normalise_url,
     site_names,
-    split_authors,
     strip_site_name,
     title_candidates,
 )
@@ -49,10 +49,16 @@ def title_of(head: str, body: str = "", url: str = URL) -> str | None:
         ("Budget talks collapse | Politics | Example News", "Budget talks collapse"),
         ("Budget talks: a collapse", "Budget talks: a collapse"),
         ("Ceasefire - what we know", "Ceasefire - what we know"),
+        ("Anti-Israel protest | Example News", "Anti-Israel protest"),
     ],
 )
 def test_strip_site_name(raw: str, expected: str) -> None:
     assert strip_site_name(raw, {"examplenews"}) == expected
+
+
+def test_strip_site_name_and_a_hyphenated_section_in_a_script_without_spaces() -> None:
+    assert strip_site_name("북한 미사일 발사-정치ㅣ예시일보", {"예시일보"}) == "북한 미사일 발사"
+    assert strip_site_name("COVID-19 in Korea | Example News", {"examplenews"}) == "COVID-19 in Korea"
 
 
 def test_title_prefers_headline_that_sources_agree_on_over_seo_title() -> None:
@@ -97,10 +103,13 @@ def test_title_of_h1_with_kicker_matching_og() -> None:
         ("Jane Doe, John Smith", ["Jane Doe", "John Smith"]),
         ("Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
         ("Jane Doe (jd)", ["Jane Doe"]),
+        ("Jane Doe und John Smith, dpa", ["Jane Doe", "John Smith", "dpa"]),
         ("Email the author", []),
         ("https://www.facebook.com/janedoe", []),
         ("jane.doe@example.com", []),
         ("신현주 기자", ["신현주"]),
+        ("Mark Sigetty", ["Mark Sigetty"]),
+        ("Photo: Jane Doe", []),
     ],
 )
 def test_split_authors(raw: str, names: list[str]) -> None:
@@ -149,6 +158,81 @@ def test_authors_fall_back_to_meta_then_byline() -> None:
     assert choose_authors(tree, structured) == ["Jane Doe", "John Smith"]
     tree, structured = parse("", '<div class="article-byline">By <a rel="author">Jane Doe</a></div>')
     assert choose_authors(tree, structured) == ["Jane Doe"]
+
+
+def test_authors_site_credit_gives_way_to_the_person_in_the_headline_byline() -> None:
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example News"}})
+    body = (
+        '<div id="page"><main><article><header><h1>Storm hits coast</h1><div class="byline">By Jane Doe'
+        '</div></header></article></main><div class="more"><ul class="story-list"><li><span class="author">'
+        "Max Other</span></li></ul></div></div>"
+    )
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Jane Doe"]
+    # a desk or initials next to the headline is no person: the site credit stays
+    tree, structured = parse(head, body.replace("By Jane Doe", "red"))
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
+
+
+def test_byline_fallback_reads_the_headline_byline_before_teaser_authors() -> None:
+    body = (
+        '<div id="page"><div class="teasers"><span class="author">Max Other</span></div><main><article>'
+        '<div class="head"><h1>Storm hits coast</h1><p class="author">Von Erika Muster, EXAMPLE SACHSEN</p>'
+        '</div><blockquote><span class="quoteAuthor">Hans Zitat</span></blockquote></article></main></div>'
+    )
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, {"example"}) == ["Erika Muster"]
+
+
+def test_site_credit_gives_way_to_an_author_label_or_a_bold_signature() -> None:
+    head = '<meta name="author" content="Example News">'
+    paragraphs = "".join(f"<p>Paragraph {i} of the story tells what happened.</p>" for i in range(4))
+    labelled = f"<article>{paragraphs}</article><ul><li><strong>Autorin/Autor</strong> Ann Lee</li></ul>"
+    tree, structured = parse(head, labelled)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Ann Lee"]
+    signed = f'<div class="entry"><p>&nbsp;</p><p><strong>Bo Kim</strong></p>{paragraphs}</div>'
+    tree, structured = parse(head, signed)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Bo Kim"]
+    # a bold name in the middle of the text is a subheading or a speaker, not a signature
+    middle = f'<div class="entry">{paragraphs}<p><strong>Bo Kim</strong></p>{paragraphs}</div>'
+    tree, structured = parse(head, middle)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
+
+
+def test_cms_admin_account_is_no_author() -> None:
+    admin = {"@type": "Person", "name": "Example D", "@id": "https://example.co.za/author/admin/"}
+    head = jsonld({"@type": "NewsArticle", "author": admin})
+    paragraphs = "".join(f"<p>Paragraph {i} of the story tells what happened.</p>" for i in range(4))
+    body = (
+        f'<span class="author vcard">Example D</span><div><p><strong>ANN LEE</strong></p>{paragraphs}</div>'
+    )
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, set()) == ["ANN LEE"]
+
+
+def test_meta_author_naming_a_web_domain_is_a_newsroom_credit() -> None:
+    head = '<meta name="author" content="Example Wave (www.example.com)">'
+    body = "<div><strong>Author</strong> Cy Diaz</div><p>Text.</p>"
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Cy Diaz"]
+
+
+def test_lowercase_brand_label_beside_a_person_is_dropped_agency_kept() -> None:
+    body = '<div class="authors"><span class="brand">x</span><span class="author">capital</span>'
+    body += '<span class="author">von Ann Lee</span><span class="author">dpa</span></div>'
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, set()) == ["Ann Lee", "dpa"]
+
+
+def test_jsonld_person_holding_a_list_of_names_is_split() -> None:
+    head = jsonld(
+        {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee, Bo Kim and Cy Diaz"}}
+    )
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured) == ["Ann Lee", "Bo Kim", "Cy Diaz"]
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee, New York"}})
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured) == ["Ann Lee"]
 
 
 def test_language_sources() -> None:
