@@ -78,6 +78,7 @@ def follow(
         err.print(f"[red]archive error after {count} record(s), retry with the cursor below:[/] {e}")
         sys.stderr.write(f"cursor: {done}\n")
         raise typer.Exit(1) from e
+    done = batch.cursor  # exhausted: also past the ends of finished logs, which it need not poll again
     sys.stdout.flush()
     err.print(f"{count} new record(s)")
     sys.stderr.write(f"cursor: {done}\n")  # plain write: rich would wrap a long cursor

@@ -271,6 +271,13 @@ def test_cli_follow_prints_records_and_the_cursor_last(store: ObjectStore) -> No
     assert [json.loads(line)["url"] for line in second.stdout.splitlines()] == [f"{BASE}12"]
     assert second.stderr.strip().splitlines()[-1].startswith("cursor: ")
 
+    # once the writer's log has ended, the cursor drops it: nothing is left to poll
+    writer.close()
+    cursor = second.stderr.strip().splitlines()[-1].removeprefix("cursor: ")
+    third = runner.invoke(app, ["follow", "--archive", store.uri, "--since", cursor])
+    assert third.exit_code == 0 and third.stdout == ""
+    assert Cursor.decode(third.stderr.strip().splitlines()[-1].removeprefix("cursor: ")).logs == {}
+
     bad = runner.invoke(app, ["follow", "--archive", store.uri, "--since", "garbage"])
     assert bad.exit_code == 1
 
