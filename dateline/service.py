@@ -77,9 +77,17 @@ class ServiceStatus:
     state_dir: Path
 
 
+# SQLite serialises writes: on a small machine a busy server otherwise answers 503 after 5 s.
+DB_TIMEOUTS = {
+    "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT": "30",
+    "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
+}
+
+
 def service_env(cfg: ServiceConfig, base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every service process shares: one API address for all of them."""
     return {
+        **DB_TIMEOUTS,  # defaults; an operator's own values below win
         **(dict(os.environ) if base is None else base),
         "PREFECT_API_URL": cfg.api_url,
         "PREFECT_UI_API_URL": cfg.api_url,
