@@ -17,13 +17,12 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from archive.reader import ArchiveReader
-from archive.store import StoreError, open_store
+from archive.store import StoreError
 from dateline import cli_consumers, cli_ops, cli_profiles, progress
+from dateline.cli_common import ArchiveOpt, err, lookup, open_reader, out
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
 
@@ -35,14 +34,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Dateline: crawl news sites into a clean, dated archive."
 )
-# Logs and CI have no terminal: rich would then wrap tables at 80 columns, one letter per line.
-_WIDTH = None if sys.stderr.isatty() else 160
-err = Console(stderr=True, width=_WIDTH)
-out = Console(width=None if sys.stdout.isatty() else 160)
-
-ArchiveOpt = Annotated[
-    str, typer.Option("--archive", "-a", help="local folder or s3://bucket/prefix", envvar="DATELINE_ARCHIVE")
-]
 
 
 @contextmanager
@@ -172,16 +163,8 @@ def extract(
     except StoreError as e:
         err.print(f"[red]cannot open archive {profiles_from}:[/] {e}")
         raise typer.Exit(1) from e
-    for out in extract_inputs(inputs, stored=stored):
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-
-
-def _reader(archive: str) -> ArchiveReader:
-    try:
-        return ArchiveReader(open_store(archive))
-    except StoreError as e:
-        err.print(f"[red]cannot open archive {archive}:[/] {e}")
-        raise typer.Exit(1) from e
+    for page in extract_inputs(inputs, stored=stored):
+        sys.stdout.write(json.dumps(page, ensure_ascii=False) + "\n")
 
 
 @app.command("ls")
@@ -193,7 +176,7 @@ def list_articles(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
 ) -> None:
     """List archived articles (latest version) by site and publication date."""
-    records = _reader(archive).iter_records(
+    records = open_reader(archive).iter_records(
         sites=site or None,
         since=date.fromisoformat(since) if since else None,
         until=date.fromisoformat(until) if until else None,
@@ -220,11 +203,8 @@ def show(
     ] = False,
 ) -> None:
     """Print one archived article as JSON."""
-    reader = _reader(archive)
-    record = reader.get_by_url(ref) if "://" in ref else reader.get(ref)
-    if record is None:
-        err.print(f"[red]not in the archive:[/] {ref}")
-        raise typer.Exit(1)
+    reader = open_reader(archive)
+    record = lookup(reader, ref)
     records = reader.versions(record.id) if all_versions else [record]
     for r in records:
         sys.stdout.write(r.model_dump_json(indent=2) + "\n")

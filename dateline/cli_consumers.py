@@ -15,19 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from archive.reader import ArchiveReader
-from archive.store import StoreError, open_store
+from archive.store import StoreError
+from dateline.cli_common import ArchiveOpt, err, lookup, open_reader
 from dateline.config import DEFAULT_ARCHIVE
 
-err = Console(stderr=True)
-
-# Re-declared here: dateline.cli imports this module, so importing from it would be circular.
-ArchiveOpt = Annotated[
-    str, typer.Option("--archive", "-a", help="local folder or s3://bucket/prefix", envvar="DATELINE_ARCHIVE")
-]
 SitesOpt = Annotated[list[str] | None, typer.Option("--site", help="only these sites (repeatable)")]
 SinceOpt = Annotated[str | None, typer.Option(help="publication date from (YYYY-MM-DD)")]
 UntilOpt = Annotated[str | None, typer.Option(help="publication date to, inclusive")]
@@ -36,14 +29,6 @@ UntilOpt = Annotated[str | None, typer.Option(help="publication date to, inclusi
 class Format(StrEnum):
     jsonl = "jsonl"
     parquet = "parquet"
-
-
-def _reader(archive: str) -> ArchiveReader:
-    try:
-        return ArchiveReader(open_store(archive))
-    except StoreError as e:
-        err.print(f"[red]cannot open archive {archive}:[/] {e}")
-        raise typer.Exit(1) from e
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -62,7 +47,7 @@ def follow(
 
     The last stderr line is `cursor: VALUE`; pass VALUE as --since next time.
     """
-    reader = _reader(archive)
+    reader = open_reader(archive)
     try:
         batch = reader.follow(since)
     except ValueError as e:  # a malformed cursor
@@ -95,7 +80,7 @@ def export(
     """Write one row per article (latest version) to a local JSONL or Parquet file."""
     from archive.export import export as export_records
 
-    reader = _reader(archive)
+    reader = open_reader(archive)
     rows = export_records(reader, output, fmt.value, site or None, _day(since, "since"), _day(until, "until"))
     err.print(f"{rows} article(s) -> {output}")
 
@@ -124,11 +109,8 @@ def similar(
     """List other tellings and near-copies of an article as JSON lines, best first."""
     from archive.similarity import STORY_THRESHOLD
 
-    reader = _reader(archive)
-    record = reader.get_by_url(ref) if "://" in ref else reader.get(ref)
-    if record is None:
-        err.print(f"[red]not in the archive:[/] {ref}")
-        raise typer.Exit(1)
+    reader = open_reader(archive)
+    record = lookup(reader, ref)
     for match in reader.similar(record.id, threshold=threshold or STORY_THRESHOLD, limit=limit):
         sys.stdout.write(match.model_dump_json() + "\n")
 

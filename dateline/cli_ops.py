@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dateline import service
+from dateline.cli_common import err
 
-err = Console(stderr=True)
 service_app = typer.Typer(
     no_args_is_help=True,
     help="Run Dateline as a service: a Prefect server with its dashboard and a worker on the 'dateline' pool.",

@@ -7,16 +7,14 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from archive.reader import ArchiveReader
 from archive.store import StoreError, open_store
+from dateline.cli_common import err, out
 from dateline.config import DEFAULT_ARCHIVE
 from dateline.profiles import load_profile, summary
 from extraction.profile import SiteProfile
-
-err = Console(stderr=True)
 
 
 def profile(
@@ -51,7 +49,6 @@ def profile(
 
 
 def _print(found: SiteProfile, data: dict[str, Any]) -> None:
-    out = Console()
     out.print(
         f"[bold]{found.site}[/] profile {found.version}: {data['pages']} pages "
         f"({found.pages_total} counted in all), boilerplate from {data['needs_pages']} pages on"

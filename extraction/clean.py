@@ -202,7 +202,7 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
         cost = _paragraph_text(element) if rule else 0
         if rule and _removable(element, cost, budget - spent):
             spent += cost
-            _drop(element)
+            drop_keep_tail(element)
             removed.append(rule)
         else:
             stack.extend(reversed(element))
@@ -215,7 +215,7 @@ def _removable(element: HtmlElement, cost: int, budget_left: float) -> bool:
     return cost <= budget_left and not element.xpath(".//h1[not(ancestor::a)]")
 
 
-def _drop(element: HtmlElement) -> None:
+def drop_keep_tail(element: HtmlElement) -> None:
     """Remove an element but keep its tail text (which belongs to the parent)."""
     parent = element.getparent()
     if parent is None:
@@ -335,7 +335,7 @@ def _html_in_scripts(tree: HtmlElement) -> str | None:
         return None
     fragment = lxml_html.fragment_fromstring(best, create_parent="div")
     for element in fragment.xpath(".//*[contains(@class,'caption') or self::figcaption or self::script]"):
-        _drop(element)
+        drop_keep_tail(element)
     paragraphs = [clean_text(" ".join(p.itertext())) for p in fragment.iter("p", "h2", "h3", "li")]
     text = "\n".join(p for p in paragraphs if p)
     return text or None

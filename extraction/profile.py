@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from lxml.html import HtmlElement
 from pydantic import BaseModel, Field
 
+from extraction.clean import drop_keep_tail
+
 PROFILE_SCHEMA_VERSION = 1
 
 # Elements whose whole text is one paragraph-like block.
@@ -467,21 +469,10 @@ def prune_blocks(blocks: list[PageBlock], rules: ProfileRules) -> list[PageBlock
         parent = block.element.getparent()
         if parent is None:
             continue
-        _drop(block.element, parent)
+        drop_keep_tail(block.element)
         spent += len(block.text)
         removed.append(block)
     return removed
-
-
-def _drop(element: HtmlElement, parent: HtmlElement) -> None:
-    """Remove an element but keep its tail text (it belongs to the parent)."""
-    if element.tail and element.tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def clean_lines(text: str, rules: ProfileRules, keep: Iterable[str] = ()) -> str:

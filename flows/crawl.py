@@ -151,19 +151,24 @@ def slot_free_within(name: str, wait_seconds: float) -> bool:
 
 
 def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
-    """Names of other running crawl-site runs of ``site``: who holds the slot (best effort)."""
-    try:
-        with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(
-                flow_filter=FlowFilter(name=FlowFilterName(any_=["crawl-site"])),
-                flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
-                ),
-                limit=50,
-                offset=0,
-            )
-    except Exception:
-        return []
+    """Names of other running crawl-site runs of ``site``: who holds the slot (best effort: a
+    busy API is asked again, an unanswered question only makes the message vaguer)."""
+    runs = []
+    for attempt in range(3):
+        try:
+            with get_client(sync_client=True) as client:
+                runs = client.read_flow_runs(
+                    flow_filter=FlowFilter(name=FlowFilterName(any_=["crawl-site"])),
+                    flow_run_filter=FlowRunFilter(
+                        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+                    ),
+                    limit=50,
+                    offset=0,
+                )
+            break
+        except Exception as e:  # naming the holder must never fail the run
+            get_run_logger().debug("cannot read running crawls (attempt %d): %s", attempt + 1, e)
+            time.sleep(1 + attempt)
     return [
         f"'{r.name}' ({r.id}, started {r.start_time:%Y-%m-%d %H:%M:%S} UTC)"
         if r.start_time
