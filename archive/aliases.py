@@ -13,7 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from archive import keys
-from archive.records import SCHEMA_VERSION, ArticleRecord
+from archive.records import SCHEMA_VERSION, ArticleRecord, to_json_bytes
 from archive.store import NotFound, ObjectStore
 
 
@@ -47,15 +47,11 @@ class AliasRecord(BaseModel):
         return list(dict.fromkeys([self.canonical_url, self.url, *self.aliases]))
 
 
-def _json(model: BaseModel) -> bytes:
-    return model.model_dump_json().encode("utf-8")
-
-
 def claim(store: ObjectStore, record: ArticleRecord, key: str) -> None:
     """Record that ``record`` holds this text; the first claim of a text wins, forever."""
     claim_key = keys.hash_claim_key(record.site, record.content_hash, record.published.date)
     entry = HashClaim(id=record.id, version=record.version, key=key, url=record.canonical_url)
-    store.put_if_absent(claim_key, _json(entry))
+    store.put_if_absent(claim_key, to_json_bytes(entry))
 
 
 def find_duplicate(store: ObjectStore, record: ArticleRecord) -> HashClaim | None:
@@ -84,7 +80,7 @@ def store_alias(store: ObjectStore, record: ArticleRecord, target: HashClaim) ->
         run_id=record.run_id,
     )
     key = keys.alias_key(target.id, record.id)
-    store.put_if_absent(key, _json(alias))
+    store.put_if_absent(key, to_json_bytes(alias))
     return key
 
 

@@ -39,7 +39,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from archive import keys
-from archive.records import SCHEMA_VERSION, ArticleRecord
+from archive.records import SCHEMA_VERSION, ArticleRecord, to_json_bytes
 from archive.store import NotFound, ObjectStore
 
 CURSOR_VERSION = 2
@@ -94,10 +94,6 @@ class Claim(BaseModel):
 Slot = FeedEntry | LogEnd
 
 
-def _json(model: BaseModel) -> bytes:
-    return model.model_dump_json().encode("utf-8")
-
-
 def _parse_slot(data: bytes) -> Slot:
     body = json.loads(data)
     return LogEnd.model_validate(body) if body.get("kind") == "end" else FeedEntry.model_validate(body)
@@ -150,7 +146,7 @@ def new_log_id(moment: datetime) -> str:
 def end_log(store: ObjectStore, log: str, reason: Literal["closed", "sealed"], start: int = 0) -> int:
     """Write the log's end into its first free slot; returns that slot."""
     end = LogEnd(ended_at=keys.feed_stamp(utc_now()), reason=reason)
-    return append_dense(store, lambda n: keys.feed_slot_key(log, n), _json(end), start)
+    return append_dense(store, lambda n: keys.feed_slot_key(log, n), to_json_bytes(end), start)
 
 
 class FeedWriter:
@@ -177,7 +173,7 @@ class FeedWriter:
             now = self.clock()
             log = new_log_id(now)
             opened = LogOpened(log=log, opened_at=keys.feed_stamp(now))
-            append_dense(self.store, keys.feed_registry_key, _json(opened))
+            append_dense(self.store, keys.feed_registry_key, to_json_bytes(opened))
             self._log, self._next = log, 0
         return self._log
 
@@ -201,12 +197,12 @@ class FeedWriter:
             claim = _read_claim(self.store, claim_key)
             if claim is None:
                 mine = Claim(log=self._open(), seq=self._next)
-                won = self.store.put_if_absent(claim_key, _json(mine))
+                won = self.store.put_if_absent(claim_key, to_json_bytes(mine))
                 claim = mine if won else _read_claim(self.store, claim_key)
                 assert claim is not None
             slot_key = keys.feed_slot_key(claim.log, claim.seq)
             entry = _entry(record, key, self.clock())
-            wrote = self.store.put_if_absent(slot_key, _json(entry))
+            wrote = self.store.put_if_absent(slot_key, to_json_bytes(entry))
             slot = entry if wrote else _parse_slot(self.store.get(slot_key))
             if (claim.log, claim.seq) == (self._log, self._next):
                 if isinstance(slot, LogEnd):

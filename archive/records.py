@@ -123,3 +123,9 @@ class RunManifest(BaseModel):
     stats: SiteStats
     written: list[dict[str, str]] = Field(default_factory=list)  # {id, key, version, content_hash, status}
     failures: list[Failure] = Field(default_factory=list)
+
+
+def to_json_bytes(model: BaseModel) -> bytes:
+    """UTF-8 JSON in field declaration order, so equal objects are equal bytes (put-if-absent
+    of the same content is then a no-op, and hashes of it are stable)."""
+    return model.model_dump_json().encode("utf-8")

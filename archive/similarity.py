@@ -41,7 +41,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from archive import keys
-from archive.records import SCHEMA_VERSION, ArticleRecord
+from archive.records import SCHEMA_VERSION, ArticleRecord, to_json_bytes
 from archive.store import NotFound, ObjectStore
 
 if TYPE_CHECKING:
@@ -286,7 +286,7 @@ def index(store: ObjectStore, record: ArticleRecord, key: str) -> Signature:
     best = rank(sig, others, limit=1)
     sig.story_cluster = earlier or (best[0].story_cluster if best else sig.id)
     _parallel(lambda k: store.put_if_absent(k, b"", "application/octet-stream"), bucket_keys(sig))
-    store.put_if_absent(sig_key, sig.model_dump_json().encode("utf-8"))
+    store.put_if_absent(sig_key, to_json_bytes(sig))
     return sig
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from archive import aliases, feed, keys, similarity
-from archive.records import ArticleRecord, RawPointer, RunManifest
+from archive.records import ArticleRecord, RawPointer, RunManifest, to_json_bytes
 from archive.store import ObjectStore
 from archive.warc import Headers, build_warc, read_warc_responses
 
@@ -47,11 +47,6 @@ class UrlMarker(BaseModel):
 
     url: str
     id: str
-
-
-def to_json_bytes(model: BaseModel) -> bytes:
-    """UTF-8 JSON in field declaration order, so equal records are equal bytes."""
-    return model.model_dump_json().encode("utf-8")
 
 
 def key_stem(key: str) -> str:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from archive import keys
 from archive.reader import ArchiveReader
+from archive.records import to_json_bytes
 from archive.store import ObjectStore, StoreError, open_store
 from archive.writer import ArchiveWriter
 from dateline.times import iso_utc
@@ -62,7 +63,7 @@ def save_profile(store: ObjectStore, profile: SiteProfile, when: datetime, run_i
     profile.created_at = iso_utc(when)
     profile.run_id = run_id
     profile.version = None
-    digest = hashlib.sha256(profile.model_dump_json().encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha256(to_json_bytes(profile)).hexdigest()[:8]
     profile.version = f"{keys.compact_timestamp(profile.created_at)}-{digest}"
     data = profile.model_dump_json(exclude_none=True).encode("utf-8")  # single sightings carry no sample
     return ArchiveWriter(store).write_profile(profile.site, profile.version, data)
