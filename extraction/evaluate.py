@@ -167,6 +167,8 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text).casefold()
+    # invisible format characters (soft hyphen, zero-width space) join, other marks separate
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     kept = "".join(ch if unicodedata.category(ch)[0] not in "PSZC" else " " for ch in text)
     return " ".join(kept.split())
 

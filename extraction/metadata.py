@@ -122,35 +122,123 @@ def _shared_suffixes(candidates: list[str], names: set[str]) -> set[str]:
     return tails
 
 
-def _h1_candidates(tree: HtmlElement) -> list[tuple[str, float]]:
-    """Visible h1 texts with weights: the first h1 counts fully; its child blocks (a kicker and a
-    headline in one h1) and later h1s count a little, enough to break ties."""
+# Classes of the small line above a headline ("kicker", "Dachzeile", "overline" ...): not part of it.
+_KICKER_CLASS = re.compile(
+    r"kicker|overline|topline|dachzeile|spitzmarke|eyebrow|roofline|supertitle|pretitle|preheadline|"
+    r"topic|flag|label|rubric|category|section",
+    re.I,
+)
+_HEADLINE_CLASS = re.compile(r"headline|title", re.I)
+_HIDDEN_CLASS = re.compile(r"offscreen|sr-only|visually-?hidden|a11y|screen-?reader|\bhidden\b", re.I)
+# Containers of a site's trail of links: an h1 inside them is an SEO title, not the visible headline.
+_TRAIL_CLASS = re.compile(r"breadcrumb|crumb|swiper|carousel|slider", re.I)
+
+
+def _classes(element: HtmlElement) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''} {element.get('data-testid') or ''}"
+
+
+def _in_trail(element: HtmlElement) -> bool:
+    """Inside a <nav> or a breadcrumb/carousel container (where some sites put a hidden SEO h1)."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag == "nav" or _TRAIL_CLASS.search(_classes(ancestor)):
+            return True
+        if (ancestor.get("aria-label") or "").lower().startswith("breadcrumb"):
+            return True
+    return False
+
+
+def _without_kicker(heading: HtmlElement) -> str | None:
+    """The headline part of a heading that also holds a kicker line: the child marked as the
+    headline, else the text left once kicker-class and screen-reader-only children are removed."""
+    full = clean_text(heading.text_content())
+    children = [c for c in heading if isinstance(c.tag, str)]
+    if not children:
+        return None
+    for child in children:
+        marks = f"{_classes(child)} {child.get('itemprop') or ''}"
+        if _HEADLINE_CLASS.search(marks) and not _KICKER_CLASS.search(marks):
+            text = clean_text(child.text_content())
+            if text != full and len(text.split()) >= 2:
+                return text
+    parts = [heading.text or ""]
+    dropped = False
+    for child in heading:
+        if isinstance(child.tag, str):
+            marks = _classes(child)
+            if (
+                _KICKER_CLASS.search(marks)
+                or _HIDDEN_CLASS.search(marks)
+                or child.get("aria-hidden") == "true"
+            ):
+                dropped = True
+            else:
+                parts.append(child.text_content())
+        parts.append(child.tail or "")
+    rest = clean_text(" ".join(parts))
+    return rest if dropped and rest != full and len(rest.split()) >= 2 else None
+
+
+def _heading_candidates(tree: HtmlElement) -> list[tuple[str, float]]:
+    """The visible headline (weight 1) and other heading forms (small weights, for ties and for
+    recognising a repeated headline in the body).
+
+    The visible headline is the first h1 outside breadcrumbs and navigation, without its kicker
+    line. Sites that put the h1 into the breadcrumb trail (an SEO title) show the headline in the
+    first h2 after it, so that h2 takes its place.
+    """
     found: list[tuple[str, float]] = []
+    trail_h1: HtmlElement | None = None
+    visible = False
     for h1 in tree.iter("h1"):
         text = clean_text(h1.text_content())
         if not text or len(text) > 300:
             continue
-        found.append((text, 1.0 if not found else 0.3))
-        for child in h1:
-            part = clean_text(child.text_content())
-            if part and part != text and len(part.split()) >= 3:
-                found.append((part, 0.3))
+        if _in_trail(h1):
+            found.append((text, 0.0))
+            trail_h1 = trail_h1 if trail_h1 is not None else h1
+        elif not visible:
+            visible = True
+            headline = _without_kicker(h1)
+            found.append((headline or text, 1.0))
+            if headline:
+                found.append((text, 0.3))
+        else:
+            found.append((text, 0.3))
+    if not visible and trail_h1 is not None:
+        found.extend(_heading_after(tree, trail_h1))
     return found
+
+
+def _heading_after(tree: HtmlElement, start: HtmlElement) -> list[tuple[str, float]]:
+    """The first h2 outside navigation after ``start`` in document order, as the visible headline."""
+    after = False
+    for element in tree.iter():
+        if element is start:
+            after = True
+        elif after and element.tag == "h2" and not _in_trail(element):
+            text = clean_text(element.text_content())
+            if not text or len(text) > 300:
+                return []
+            headline = _without_kicker(element)
+            return [(headline or text, 1.0)] + ([(text, 0.3)] if headline else [])
+    return []
 
 
 def title_candidates(tree: HtmlElement, structured: Structured) -> list[tuple[str, float]]:
     """Headline candidates with the weight of their source.
 
-    The JSON-LD headline is written for the article itself and wins unless og:title and the
-    visible h1 agree on something else; twitter:title and <title> are mostly copies of og:title
+    og:title is the headline the newsroom chose to represent the article (weight 2); it gives way
+    when the JSON-LD headline and the visible headline agree on something else (1.1 + 1). Those two
+    alone decide when og:title is missing. twitter:title and <title> are mostly copies of og:title
     (not independent evidence) and only count when nothing else exists (weight 0).
     """
     article = structured.article or {}
     title_el = tree.find(".//title")
     return [
-        (clean_text(as_text(article.get("headline"))), 2.0),
-        (clean_text(structured.first_meta("og:title")), 1.0),
-        *_h1_candidates(tree),
+        (clean_text(as_text(article.get("headline"))), 1.1),
+        (clean_text(structured.first_meta("og:title")), 2.0),
+        *_heading_candidates(tree),
         (clean_text(as_text(article.get("name"))), 0.2),
         (clean_text(structured.first_meta("twitter:title")), 0.0),
         (clean_text(title_el.text_content() if title_el is not None else ""), 0.0),

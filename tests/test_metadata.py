@@ -91,6 +91,33 @@ def test_title_of_h1_with_kicker_matching_og() -> None:
     assert title_of(head, body) == "Storm hits coast"
 
 
+def test_title_drops_kicker_line_and_screen_reader_separator_from_h1() -> None:
+    body = (
+        '<h1><span class="title__overline">Weather alert</span>'
+        '<span class="offscreen"> - </span><span class="title__text">Storm hits coast</span></h1>'
+    )
+    assert title_of("", body) == "Storm hits coast"
+
+
+def test_h1_in_breadcrumb_trail_is_an_seo_title_and_the_next_h2_is_the_headline() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Weather: storm hits the coast overnight"})
+    head += '<meta property="og:title" content="Storm hits coast">'
+    body = (
+        '<nav class="breadcrumb"><a href="/">Home</a><h1>Weather: storm hits the coast overnight</h1></nav>'
+        '<article><h2><span class="article__kicker">Weather</span>'
+        '<span class="article__headline">Storm hits coast</span></h2></article>'
+    )
+    assert title_of(head, body) == "Storm hits coast"
+
+
+def test_og_title_gives_way_only_when_jsonld_and_visible_headline_agree() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Storm hits the coast overnight"})
+    head += '<meta property="og:title" content="Storm hits coast">'
+    assert title_of(head, "<h1>Storm hits coast</h1>") == "Storm hits coast"
+    assert title_of(head, "<h1>Coastal towns brace</h1>") == "Storm hits coast"
+    assert title_of(head, "<h1>Storm hits the coast overnight</h1>") == "Storm hits the coast overnight"
+
+
 @pytest.mark.parametrize(
     ("raw", "names"),
     [
