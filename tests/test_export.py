@@ -83,8 +83,15 @@ def python_rows(reader: ArchiveReader, **filters: Any) -> list[tuple[Any, ...]]:
     )
 
 
+def _sql(query: str) -> duckdb.DuckDBPyRelation:
+    """duckdb.sql for a SELECT (typed as optional because statements return nothing)."""
+    relation = duckdb.sql(query)
+    assert relation is not None
+    return relation
+
+
 def duckdb_rows(root: Path, where: str) -> list[tuple[Any, ...]]:
-    return duckdb.sql(LATEST_SQL.format(root=root, where=where)).fetchall()
+    return _sql(LATEST_SQL.format(root=root, where=where)).fetchall()
 
 
 def compact_all(store: ObjectStore) -> list[str]:
@@ -156,7 +163,7 @@ def test_plain_sql_over_the_parts_is_every_stored_version_once(store: ObjectStor
     ArchiveWriter(store, index_similarity=False).store_article(rec("d21", "Edited.", published="2026-11-21"))
     compact_all(store)  # the 21st gets a second part with only the new version
     root = local_root(store, tmp_path)
-    got = duckdb.sql(
+    got = _sql(
         f"SELECT id, version, site, CAST(date AS VARCHAR) FROM read_parquet('{root}/*/*/*.parquet', "
         "hive_partitioning = true) ORDER BY ALL"
     ).fetchall()
@@ -189,7 +196,7 @@ def test_cli_export_writes_one_row_per_article(store: ObjectStore, tmp_path: Pat
         got = [ArticleRecord.model_validate_json(line) for line in out.read_text().splitlines()]
         assert sorted(got, key=lambda r: r.id) == sorted(expected, key=lambda r: r.id)
         return
-    rows = duckdb.sql(
+    rows = _sql(
         f"SELECT id, version, title, published.date, authors, text FROM read_parquet('{out}') ORDER BY id"
     ).fetchall()
     assert rows == sorted((r.id, r.version, r.title, r.published.date, r.authors, r.text) for r in expected)

@@ -99,7 +99,12 @@ def test_dense_append_finds_the_tail_in_few_requests(tmp_path: Any) -> None:
         store.put_if_absent(keys.feed_registry_key(n), b"{}")
     probes: list[str] = []
     real_exists = store.exists
-    store.exists = lambda key: probes.append(key) or real_exists(key)  # type: ignore[method-assign]
+
+    def probing_exists(key: str) -> bool:
+        probes.append(key)
+        return real_exists(key)
+
+    store.exists = probing_exists  # type: ignore[method-assign]
     assert feed.append_dense(store, keys.feed_registry_key, b"{}") == 37
     assert len(probes) <= 14  # galloping + bisection, not one probe per slot
 
@@ -144,7 +149,7 @@ class _FailSlots:
 def test_crash_between_claim_and_entry_is_completed_once_by_the_rerun(store: ObjectStore) -> None:
     rec = record(3)
     with pytest.raises(RuntimeError):
-        writer_of(_FailSlots(store)).store_article(rec)  # type: ignore[arg-type]
+        writer_of(_FailSlots(store)).store_article(rec)
     [claim_key] = store.list(keys.feed_claims_prefix(rec.id, rec.version))
     assert not feed.has_entry(store, rec.id, rec.version)
     assert follow_all(store)[0] == []
@@ -346,7 +351,8 @@ def test_the_documented_boto3_follower_gets_every_version(s3_archive_uri: str, s
         except s3.exceptions.NoSuchKey:
             return None
 
-    registry, logs, got = 0, {}, []
+    registry, got = 0, []
+    logs: dict[str, int] = {}
     while (opened := get(f"feed/registry/{registry:012d}.json")) is not None:
         logs.setdefault(opened["log"], 0)
         registry += 1

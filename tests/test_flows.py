@@ -30,6 +30,12 @@ from tests.e2e_helpers import FAST_SETTINGS, write_sites_file
 from tests.fixtures.prefect_server import PrefectApi
 
 
+def result_rows(state: Any) -> list[dict[str, Any]]:
+    """The flow's summary rows from a final state (failed states too)."""
+    rows: list[dict[str, Any]] = state.result(raise_on_failure=False)
+    return rows
+
+
 def manifest(
     site: str = "a", fetched: int = 10, fetch_failures: int = 0, extract_failures: int = 0
 ) -> RunManifest:
@@ -146,7 +152,7 @@ def test_hostile_site_run_is_partial_with_artifacts(
     )  # fmt: skip
     assert state.is_completed() and state.name == "Partial", (state.name, state.message)
     assert "hostile-news" in (state.message or "")
-    rows = state.result()
+    rows = result_rows(state)
     assert rows[0]["outcome"] == "partial" and rows[0]["failed"] >= 5
     assert rows[0]["stored_new"] >= len(hostile_site.expected_articles())
 
@@ -181,7 +187,7 @@ def test_site_still_held_by_another_run_is_skipped(
         )  # fmt: skip
     assert state.is_cancelled() and state.name == "Skipped", (state.name, state.message)
     assert "previous run still going" in (state.message or "")
-    assert state.result(raise_on_failure=False)[0]["outcome"] == "skipped"
+    assert result_rows(state)[0]["outcome"] == "skipped"
     assert news_site.requests == [], "a skipped run sends no request"
     assert not archive.exists() or not any(archive.iterdir())
     assert harness_api.artifacts(str(state.state_details.flow_run_id))["crawl-progress"]["data"] == 100.0
@@ -196,4 +202,4 @@ def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> No
     )  # fmt: skip
     assert state.is_failed(), state.message
     assert "could not be crawled: nowhere" in (state.message or "")
-    assert state.result(raise_on_failure=False)[0]["outcome"] == "unreachable"
+    assert result_rows(state)[0]["outcome"] == "unreachable"

@@ -206,7 +206,7 @@ def test_profile_storage_and_cli(tmp_path: Path) -> None:
     assert load_profile(store, "example") is None
     profile = _profile([_article(n) for n in range(3)])
     key = save_profile(store, profile, CRAWLED, "run-1")
-    assert key == f"profiles/site=example/20261123T120000Z-{profile.version.split('-')[1]}.json"
+    assert key == f"profiles/site=example/20261123T120000Z-{(profile.version or '').split('-')[1]}.json"
     assert save_profile(store, profile, CRAWLED, "run-1") == key  # same content: stored once
     later = learn("example", [], base=profile)
     later.add(PageFingerprint(page="new", blocks=[]))

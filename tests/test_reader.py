@@ -182,7 +182,7 @@ def test_iter_records_streams_partition_by_partition(tmp_path: Any) -> None:
                 make_record(f"Text {day}/{n}.", url=f"{BASE}{day}/{n}", published=f"2026-11-{day:02d}")
             )
     counting = _CountingStore(store)
-    stream = ArchiveReader(counting).iter_records(["a"])  # type: ignore[arg-type]
+    stream = ArchiveReader(counting).iter_records(["a"])
     first = next(stream)
     assert first.published.date == "2026-11-01"
     assert counting.gets <= 2 * 5  # one day's pointers and one record, not 100 articles
