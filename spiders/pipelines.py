@@ -6,7 +6,7 @@ at any point leaves the archive consistent and the next run redoes only what is 
 Site profile: the site's latest profile is loaded when the spider opens and its rules are handed to
 each worker process once (pool initializer); each article's fingerprint comes back with its result
 and is counted into the profile. The rules are recompiled after 4, 8, 16 ... pages of this crawl
-(then sent along with each page), so a site's first crawl is helped after its first pages. The
+(then handed over through a file that each worker reads once per version), so a site's first crawl is helped after its first pages. The
 profile is stored as a new version when the spider closes (before the parent writes the run
 manifest). Pages cleaned before there was evidence keep their text; re-extraction improves them.
 """
@@ -17,8 +17,12 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
+import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider
@@ -43,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_FIRST = 4  # pages of a crawl after which the profile rules are first recompiled
 _worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
+_worker_rules_file: str | None = None  # the recompiled rules' file the worker's rules came from
 
 
 def init_worker(rules: ProfileRules | None) -> None:
@@ -51,15 +56,25 @@ def init_worker(rules: ProfileRules | None) -> None:
     _worker_rules = rules
 
 
+def _rules_from(rules_file: str | None) -> ProfileRules | None:
+    """The worker's rules, reloaded only when the crawl has recompiled them into a new file."""
+    global _worker_rules, _worker_rules_file
+    if rules_file is not None and rules_file != _worker_rules_file:
+        _worker_rules = pickle.loads(Path(rules_file).read_bytes())
+        _worker_rules_file = rules_file
+    return _worker_rules
+
+
 def clean_in_worker(
-    body: bytes, encoding: str | None, hints_json: str, rules: ProfileRules | None = None
+    body: bytes, encoding: str | None, hints_json: str, rules_file: str | None = None
 ) -> dict[str, Any]:
-    """Runs in a pool process: decode + extract with the site's profile rules (``rules``, else the
-    worker's); returns plain data (cheap to pickle): the extraction and the page's fingerprint."""
+    """Runs in a pool process: decode + extract with the site's profile rules (the initial ones,
+    or the latest recompiled ones in ``rules_file``); returns plain data (cheap to pickle): the
+    extraction and the page's fingerprint."""
     hints = PageHints.model_validate_json(hints_json)
     try:
         html = decode_html(body, encoding)
-        ex, fp = extract_and_fingerprint(html, hints, rules if rules is not None else _worker_rules)
+        ex, fp = extract_and_fingerprint(html, hints, _rules_from(rules_file))
         return {"ok": ex.model_dump_json(), "fp": fp.model_dump_json() if fp is not None else None}
     except ExtractionError as e:
         return {"error": e.reason, "detail": e.detail}
@@ -96,6 +111,8 @@ class ArchivePipeline:
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=False)
+        if self.rules_dir is not None:
+            shutil.rmtree(self.rules_dir, ignore_errors=True)
         self._save_profile()
         try:  # end this crawl's change-feed log, so followers stop polling it
             self.writer.close()
@@ -111,7 +128,8 @@ class ArchivePipeline:
             loaded = None
         self.profile = loaded or SiteProfile(site=self.site.name)
         self.rules = self.profile.rules()
-        self.rules_changed = False  # True once recompiled: then the rules go with every page
+        self.rules_dir: Path | None = None  # recompiled rules go to files here, one per version
+        self.rules_file: str | None = None  # the latest recompiled rules (None: the initial ones)
         self.profile_pages = 0  # pages of this crawl counted into the profile
         self.next_refresh = REFRESH_FIRST
         events.emit(
@@ -133,7 +151,16 @@ class ArchivePipeline:
             self.next_refresh *= 2
             rules = self.profile.rules()
             if rules != self.rules:
-                self.rules, self.rules_changed = rules, True
+                self.rules = rules
+                self._hand_over(rules)
+
+    def _hand_over(self, rules: ProfileRules) -> None:
+        """Write recompiled rules to a new file; workers load it once, pages carry only its path."""
+        if self.rules_dir is None:
+            self.rules_dir = Path(tempfile.mkdtemp(prefix=f"dateline-rules-{self.site.name}-"))
+        path = self.rules_dir / f"rules-{self.profile_pages:06d}.pickle"
+        path.write_bytes(pickle.dumps(rules))
+        self.rules_file = str(path)
 
     def _save_profile(self) -> None:
         """Store the updated profile as a new version when this crawl taught it something."""
@@ -171,7 +198,7 @@ class ArchivePipeline:
             item.body,
             item.encoding,
             hints.model_dump_json(),
-            self.rules if self.rules_changed else None,
+            self.rules_file,
         )
         if "error" in result:
             raw = await self._store_raw(item)

@@ -9,7 +9,7 @@ from pathlib import Path
 from lxml.html import document_fromstring
 
 from extraction.extract import extract_and_fingerprint, extract_page
-from extraction.model import PageHints
+from extraction.model import Extraction, PageHints
 from extraction.profile import (
     PageFingerprint,
     ProfileRules,
@@ -233,23 +233,30 @@ def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -
     from archive.writer import ArchiveWriter
     from dateline.config import Site
     from dateline.profiles import load_profile
-    from spiders.pipelines import REFRESH_FIRST, ArchivePipeline
+    from spiders.pipelines import REFRESH_FIRST, ArchivePipeline, clean_in_worker
 
     pipe = ArchivePipeline.__new__(ArchivePipeline)  # no crawler needed for the profile steps
     pipe.site = Site.model_validate({"name": "example", "feeds": ["https://news.example.org/rss"]})
     pipe.run_id = "r1"
     pipe.writer = ArchiveWriter(open_store(str(tmp_path / "archive")))
     pipe._open_profile()
-    assert not pipe.rules and not pipe.rules_changed
+    assert not pipe.rules and pipe.rules_file is None
     for n in range(REFRESH_FIRST):
         fp = extract_and_fingerprint(_article(n), _hints(n))[1]
         assert fp is not None
         pipe._learn(fp.model_dump_json())
         pipe._learn(fp.model_dump_json())  # the same page again counts once
-    assert pipe.profile_pages == REFRESH_FIRST and pipe.rules_changed
+    assert pipe.profile_pages == REFRESH_FIRST and pipe.rules_file is not None
     assert extract_page(_article(9), _hints(9), pipe.rules).text.count(CHROME) == 0
-    pipe._save_profile()
-    stored = load_profile(pipe.writer.store, "example")
+    # a worker gets the recompiled rules from the file the page names, not pickled with the page
+    cleaned = clean_in_worker(_article(9).encode(), "utf-8", _hints(9).model_dump_json(), pipe.rules_file)
+    assert Extraction.model_validate_json(cleaned["ok"]).text.count(CHROME) == 0
+    rules_dir = pipe.rules_dir
+    assert rules_dir is not None and rules_dir.exists()
+    pipe.pool = None
+    pipe.close_spider()
+    assert not rules_dir.exists()
+    stored = load_profile(pipe.writer.store, "example")  # close_spider saved it
     assert stored is not None and stored.pages == REFRESH_FIRST and stored.run_id == "r1"
 
 
