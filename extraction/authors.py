@@ -8,7 +8,7 @@ from ``extraction.metadata`` (which keeps ``choose_authors`` as its entry point)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -116,28 +116,46 @@ def _node_by_id(structured: Structured, ref: str) -> dict[str, Any] | None:
     return next((n for n in structured.nodes if n.get("@id") == ref), None)
 
 
-def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
-    """(name, is_organisation) of the main article node's authors, references resolved."""
+def _jsonld_entries(structured: Structured) -> list[tuple[str, bool]]:
+    """(raw name, is_organisation) of the main article node's author entries, references resolved."""
     article = structured.article
     if not article:
         return []
     value = article.get("author") or article.get("creator")
-    entries = value if isinstance(value, list) else [value]
     found: list[tuple[str, bool]] = []
-    for entry in entries:
+    for entry in value if isinstance(value, list) else [value]:
         if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("@id"), str):
             entry = _node_by_id(structured, entry["@id"]) or entry
         if isinstance(entry, str):
-            found.extend((n, False) for n in split_authors(entry))
+            found.append((entry, False))
         elif isinstance(entry, dict):
             name = as_text(entry.get("name"))
             if not name and (entry.get("givenName") or entry.get("familyName")):
                 name = f"{as_text(entry.get('givenName')) or ''} {as_text(entry.get('familyName')) or ''}"
             if name:
-                is_org = bool(types_of(entry) & {"organization", "newsmediaorganization"})
-                commas = bool(_LIST_FORM.search(name))  # "A, B and C" lists; else "A, Job title"
-                found.extend((n, is_org) for n in split_authors(name, commas=commas))
+                found.append((name, bool(types_of(entry) & {"organization", "newsmediaorganization"})))
     return found
+
+
+def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
+    """(name, is_organisation) of the main article node's authors, split and cleaned."""
+    found: list[tuple[str, bool]] = []
+    for name, is_org in _jsonld_entries(structured):
+        commas = bool(_LIST_FORM.search(name))  # "A, B and C" lists; else "A, Job title"
+        found.extend((n, is_org) for n in split_authors(name, commas=commas))
+    return found
+
+
+def jsonld_site_credits(structured: Structured, names: set[str]) -> list[str]:
+    """JSON-LD author entries that name the site's own newsroom in a form our name cleaning
+    refuses ("BR24 Redaktion", "Redaktion example.de"): the publisher's declared credit, kept
+    when no person is named anywhere rather than guessing from teaser bylines further down."""
+    found = []
+    for raw, _ in _jsonld_entries(structured):
+        name = clean_text(raw).strip(" ,;:-–—|·")
+        if name and len(name) <= 60 and not _URLS.search(name) and is_site_credit(name, names):
+            found.append(name)
+    return dedupe(found)
 
 
 # "Example News (www.example.com)": a newsroom credit naming the web site, not a person
@@ -255,17 +273,22 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
     When the source credits only the site itself (or nothing names anyone), a person shown to
     readers wins: in the byline next to the headline, after an "Author" label, or signed in bold."""
     names = (names or set()) | cms_accounts(structured)
-    for source in (
+    sources: list[Callable[[], list[tuple[str, bool]]]] = [
         lambda: jsonld_authors(structured),
         lambda: meta_authors(structured),
         lambda: byline_authors(tree, header_only=True) or byline_authors(tree),
-    ):
+    ]
+    for source in sources:
         found = dedupe(n for n, _ in source())
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
             if any(looks_like_person(n) for n in persons):  # beside a person, a lowercase label
                 persons = [n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n)]
             return persons or _visible_person(tree, names) or found
+        if source is sources[0]:
+            credits = jsonld_site_credits(structured, names)
+            if credits:
+                return _visible_person(tree, names) or credits
     return _visible_person(tree, names)
 
 

@@ -1,0 +1,46 @@
+"""Author choice: newsroom credits, meta fallbacks, bylines next to the headline."""
+
+from __future__ import annotations
+
+import json
+
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+from extraction.authors import choose_authors
+from extraction.structured import Structured, read_structured
+
+
+def parse(head: str = "", body: str = "") -> tuple[HtmlElement, Structured]:
+    tree = lxml_html.fromstring(f"<html><head>{head}</head><body>{body}<p>x</p></body></html>")
+    return tree, read_structured(tree)
+
+
+def jsonld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def test_declared_newsroom_credit_with_digits_or_domain_beats_teaser_bylines() -> None:
+    teaser = (
+        '<div id="page"><main><article><header><h1>Storm</h1></header></article></main></div>'
+        '<div class="teasers"><span class="author">Max Other</span></div>'
+    )
+    for credit in ("Example24 Redaktion", "Redaktion example24.de"):
+        head = jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": credit}})
+        tree, structured = parse(head, teaser)
+        assert choose_authors(tree, structured, {"example24"}) == [credit]
+
+
+def test_declared_newsroom_credit_gives_way_to_the_headline_byline() -> None:
+    head = jsonld(
+        {"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example24 Redaktion"}}
+    )
+    body = '<main><header><h1>Storm</h1><p class="byline">Von Erika Muster</p></header></main>'
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"example24"}) == ["Erika Muster"]
+
+
+def test_rejected_jsonld_name_of_another_organisation_is_not_a_credit() -> None:
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Updated 12:30"}})
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured, {"example24"}) == []
