@@ -183,11 +183,34 @@ def cms_accounts(structured: Structured) -> set[str]:
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 
 
+_WRITTEN_BY = re.compile(
+    r"^\s*(?:written by|author|by|verfasst von|geschrieben von|autor(?:in)?|escrito por|écrit par|"
+    r"scritto da|geschreven door|skrevet av|skrevet af|skriven av|napisane przez|yazan|автор)\s*:?\s*$",
+    re.I,
+)
+
+
+def _labelled_meta(structured: Structured) -> list[str]:
+    """Values of "Written by" label/data meta pairs (twitter:label1 + twitter:data1, or
+    twitter:misc:Written by) that blog and CMS plug-ins emit for link previews: the display name
+    of the article's author, often the only machine-readable credit when meta author is an
+    e-mail address."""
+    values: list[str] = []
+    for key, found in structured.meta.items():
+        label = re.match(r"twitter:label(\d+)$", key)
+        if label and any(_WRITTEN_BY.match(v) for v in found):
+            values.extend(structured.meta.get(f"twitter:data{label[1]}", []))
+        elif key.startswith("twitter:misc:") and _WRITTEN_BY.match(key.removeprefix("twitter:misc:")):
+            values.extend(found)
+    return values
+
+
 def meta_authors(structured: Structured) -> list[tuple[str, bool]]:
     """Author names from meta tags (URLs, handles and e-mail addresses are ignored)."""
-    for key in _AUTHOR_META:
+    for key in (*_AUTHOR_META, "labelled"):
         names: list[str] = []
-        for value in structured.meta.get(key, []):
+        values = _labelled_meta(structured) if key == "labelled" else structured.meta.get(key, [])
+        for value in values:
             if value.strip().startswith(("http", "@")) or _DOMAIN_CREDIT.search(value):
                 continue
             names.extend(split_authors(value))

@@ -44,3 +44,16 @@ def test_rejected_jsonld_name_of_another_organisation_is_not_a_credit() -> None:
     head = jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Updated 12:30"}})
     tree, structured = parse(head)
     assert choose_authors(tree, structured, {"example24"}) == []
+
+
+def test_written_by_label_meta_pairs_name_the_author_when_meta_author_is_an_address() -> None:
+    head = '<meta name="author" content="a.lee@example.com">'
+    pair = '<meta name="twitter:label1" content="Verfasst von"><meta name="twitter:data1" content="Ann Lee">'
+    misc = '<meta name="twitter:misc:Written by" content="Bo Kim">'
+    other = (
+        '<meta name="twitter:label2" content="Est. reading time"><meta name="twitter:data2" content="3 min">'
+    )
+    byline = '<main><h1>Storm</h1><p class="byline">ex Frankfurt</p></main>'
+    for tags, name in ((pair + other, "Ann Lee"), (misc, "Bo Kim")):
+        tree, structured = parse(head + tags, byline)
+        assert choose_authors(tree, structured, set()) == [name]
