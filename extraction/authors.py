@@ -22,7 +22,7 @@ _BY_PREFIX = re.compile(
     r"(?:autor(?:in)?|author|authors|text|texte|reporter|von|by|redaktion|verfasser)\s*:\s*)",
     re.I,
 )
-_SPLIT_NAMES = re.compile(r"\s*(?:;|\||/|&|\band\b|\bund\b|\by\b|\bet\b|\bog\b|\boch\b|\bsowie\b)\s*")
+_SPLIT_NAMES = re.compile(r"\s*(?:;|\||/|&|、|，|\band\b|\bund\b|\by\b|\bet\b|\bog\b|\boch\b|\bsowie\b)\s*")
 _PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
 _URLS = re.compile(r"\S*(?:https?://|www\.)\S*")
 _JOB_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|特派員|編集委員|論説委員)(?:\s.*)?$")
@@ -316,7 +316,7 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
 
 
 def _visible_person(tree: HtmlElement, names: set[str]) -> list[str]:
-    for finder in (_header_persons, _labelled_persons, _signed_persons):
+    for finder in (_header_persons, _labelled_persons, _credit_line_persons, _signed_persons):
         found = [n for n in finder(tree) if looks_like_person(n) and not is_site_credit(n, names)]
         if found:
             return found[:4]
@@ -344,6 +344,26 @@ def _labelled_persons(tree: HtmlElement) -> list[str]:
                 continue
             rest = clean_text(" ".join(parent.itertext()))[len(clean_text(label.text_content())) :]
             found = split_authors(rest)
+            if found:
+                return found
+    return []
+
+
+_CREDIT_LINE = re.compile(
+    r"^[(（]?\s*(?:autor(?:in)?|author|authors|written by|von|by|texto|texte|tekst|reporter(?:in)?|"
+    r"作者|记者|記者|撰文|撰稿|责编|责任编辑|責任編輯|编辑|編輯)\s*[:：]\s*(?P<names>[^:：]+?)\s*[)）]?$",
+    re.I,
+)
+
+
+def _credit_line_persons(tree: HtmlElement) -> list[str]:
+    """Names in a short line that is only a credit label and names ("Autor: Ann Lee",
+    "（责编：甲、乙）"), as pages without byline markup print them under or over the text."""
+    for element in tree.xpath("//p | //div | //span | //li | //em")[:3000]:
+        text = clean_text(element.text_content())
+        match = _CREDIT_LINE.match(text) if len(text) <= 60 else None
+        if match:
+            found = split_authors(match["names"])
             if found:
                 return found
     return []

@@ -57,3 +57,19 @@ def test_written_by_label_meta_pairs_name_the_author_when_meta_author_is_an_addr
     for tags, name in ((pair + other, "Ann Lee"), (misc, "Bo Kim")):
         tree, structured = parse(head + tags, byline)
         assert choose_authors(tree, structured, set()) == [name]
+
+
+def test_plain_credit_line_names_authors_when_no_markup_does() -> None:
+    text = "".join(f"<p>Paragraph {i} of the story.</p>" for i in range(4))
+    for line, names in (
+        ('<div class="edit">（责编：牛甲、岳乙）</div>', ["牛甲", "岳乙"]),
+        ("<li>Von: <a>Ann Lee</a>, <a>Bo Kim</a></li>", ["Ann Lee", "Bo Kim"]),
+    ):
+        tree, structured = parse("", f"<main><h1>Storm</h1>{text}{line}</main>")
+        assert choose_authors(tree, structured, set()) == names
+
+
+def test_long_sentence_with_a_colon_is_no_credit_line() -> None:
+    body = "<main><h1>Storm</h1><p>Author: the man who wrote it</p></main>"
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, set()) == []
