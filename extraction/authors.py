@@ -312,7 +312,7 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
             credits = jsonld_site_credits(structured, names)
             if credits:
                 return _visible_person(tree, names) or credits
-    return _visible_person(tree, names)
+    return _visible_person(tree, names) or _by_line_after_headline(tree)
 
 
 def _visible_person(tree: HtmlElement, names: set[str]) -> list[str]:
@@ -366,6 +366,37 @@ def _credit_line_persons(tree: HtmlElement) -> list[str]:
             found = split_authors(match["names"])
             if found:
                 return found
+    return []
+
+
+_BY_WORD = re.compile(r"^(?:By|BY|Von|VON|Por|POR|Par|PAR|Door|Av|Af|Di|Przez)\s+\S")
+
+
+def _capitalised(name: str) -> bool:
+    """One to four words, every longer word capitalised: a name or an acronym, not prose."""
+    words = name.split()
+    return 1 <= len(words) <= 4 and all(w[0].isupper() for w in words if len(w) > 3)
+
+
+def _by_line_after_headline(tree: HtmlElement, reach: int = 400) -> list[str]:
+    """The credit in a "By X" line just below the headline, for pages with no byline markup at all:
+    the first text after the h1 (within ``reach`` characters) that starts with a capitalised "By"
+    word. Only the part before the first comma counts ("By Desk, in News, Business")."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return []
+    seen = 0
+    for node in h1.xpath("following::text()")[:200]:
+        parent = node.getparent()
+        if parent is None or parent.tag in ("script", "style") or not isinstance(parent.tag, str):
+            continue
+        text = clean_text(node)
+        if _BY_WORD.match(text):  # "Par ailleurs, ..." opens a sentence, not a credit
+            found = split_authors(text, commas=False)
+            return found if all(_capitalised(n) for n in found) else []
+        seen += len(text)
+        if seen > reach:
+            break
     return []
 
 

@@ -73,3 +73,17 @@ def test_long_sentence_with_a_colon_is_no_credit_line() -> None:
     body = "<main><h1>Storm</h1><p>Author: the man who wrote it</p></main>"
     tree, structured = parse("", body)
     assert choose_authors(tree, structured, set()) == []
+
+
+def test_by_line_below_the_headline_without_markup_is_the_credit() -> None:
+    body = (
+        "<article><h1>Storm</h1><div><p>Lead text.</p></div><p>By Example Desk, in <a>News</a></p></article>"
+    )
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, set()) == ["Example Desk"]
+
+
+def test_sentence_opening_with_a_by_word_is_no_credit() -> None:
+    body = "<article><h1>Grève</h1><p>Par ailleurs, le gouvernement a annoncé des mesures.</p></article>"
+    tree, structured = parse("", body)
+    assert choose_authors(tree, structured, set()) == []
