@@ -349,23 +349,31 @@ def _labelled_persons(tree: HtmlElement) -> list[str]:
     return []
 
 
-_CREDIT_LINE = re.compile(
-    r"^[(（]?\s*(?:autor(?:in)?|author|authors|written by|von|by|texto|texte|tekst|reporter(?:in)?|"
-    r"作者|记者|記者|撰文|撰稿|责编|责任编辑|責任編輯|编辑|編輯)\s*[:：]\s*(?P<names>[^:：]+?)\s*[)）]?$",
+_CREDIT_LABEL = re.compile(
+    r"^\s*[(（]?\s*(?:autor(?:in)?|author|authors|written by|von|by|texto|texte|tekst|reporter(?:in)?|"
+    r"作者|记者|記者|撰文|撰稿|责编|责任编辑|責任編輯|编辑|編輯)\s*[:：]",
     re.I,
 )
+_CREDIT_LINE = re.compile(_CREDIT_LABEL.pattern + r"\s*(?P<names>[^:：]+?)\s*[)）]?$", re.I)
 
 
 def _credit_line_persons(tree: HtmlElement) -> list[str]:
     """Names in a short line that is only a credit label and names ("Autor: Ann Lee",
-    "（责编：甲、乙）"), as pages without byline markup print them under or over the text."""
-    for element in tree.xpath("//p | //div | //span | //li | //em")[:3000]:
+    "（责编：甲、乙）"), as pages without byline markup print them under or over the text. Only
+    text nodes opening with a label are followed up (cheap on large pages)."""
+    for node in tree.xpath("//text()[contains(., ':') or contains(., '：')]")[:2000]:
+        if not _CREDIT_LABEL.match(node):
+            continue
+        element = node.getparent()
+        if element is not None and node.is_tail:
+            element = element.getparent()
+        if element is None or element.tag in ("script", "style"):
+            continue
         text = clean_text(element.text_content())
         match = _CREDIT_LINE.match(text) if len(text) <= 60 else None
-        if match:
-            found = split_authors(match["names"])
-            if found:
-                return found
+        found = split_authors(match["names"]) if match else []
+        if found:
+            return found
     return []
 
 
