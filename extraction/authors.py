@@ -310,8 +310,10 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
             return persons or _visible_person(tree, names) or found
         if source is sources[0]:
             credits = jsonld_site_credits(structured, names)
-            if credits:
-                return _visible_person(tree, names) or credits
+            if credits:  # a person declared in meta tags or shown to readers still wins
+                declared = [n for n, _ in meta_authors(structured) if looks_like_person(n)]
+                declared = [n for n in declared if not is_site_credit(n, names)]
+                return declared or _visible_person(tree, names) or credits
     return _visible_person(tree, names) or _by_line_after_headline(tree)
 
 

@@ -87,3 +87,9 @@ def test_sentence_opening_with_a_by_word_is_no_credit() -> None:
     body = "<article><h1>Grève</h1><p>Par ailleurs, le gouvernement a annoncé des mesures.</p></article>"
     tree, structured = parse("", body)
     assert choose_authors(tree, structured, set()) == []
+
+
+def test_person_in_meta_author_beats_a_declared_newsroom_credit() -> None:
+    credit = {"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Redaktion example24.de"}}
+    tree, structured = parse(jsonld(credit) + '<meta name="author" content="Ann Lee">')
+    assert choose_authors(tree, structured, {"example24"}) == ["Ann Lee"]
