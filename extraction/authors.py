@@ -8,7 +8,7 @@ from ``extraction.metadata`` (which keeps ``choose_authors`` as its entry point)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -22,7 +22,7 @@ _BY_PREFIX = re.compile(
     r"(?:autor(?:in)?|author|authors|text|texte|reporter|von|by|redaktion|verfasser)\s*:\s*)",
     re.I,
 )
-_SPLIT_NAMES = re.compile(r"\s*(?:;|\||/|&|\band\b|\bund\b|\by\b|\bet\b|\bog\b|\boch\b|\bsowie\b)\s*")
+_SPLIT_NAMES = re.compile(r"\s*(?:;|\||/|&|、|，|\band\b|\bund\b|\by\b|\bet\b|\bog\b|\boch\b|\bsowie\b)\s*")
 _PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
 _URLS = re.compile(r"\S*(?:https?://|www\.)\S*")
 _JOB_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|特派員|編集委員|論説委員)(?:\s.*)?$")
@@ -116,28 +116,46 @@ def _node_by_id(structured: Structured, ref: str) -> dict[str, Any] | None:
     return next((n for n in structured.nodes if n.get("@id") == ref), None)
 
 
-def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
-    """(name, is_organisation) of the main article node's authors, references resolved."""
+def _jsonld_entries(structured: Structured) -> list[tuple[str, bool]]:
+    """(raw name, is_organisation) of the main article node's author entries, references resolved."""
     article = structured.article
     if not article:
         return []
     value = article.get("author") or article.get("creator")
-    entries = value if isinstance(value, list) else [value]
     found: list[tuple[str, bool]] = []
-    for entry in entries:
+    for entry in value if isinstance(value, list) else [value]:
         if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("@id"), str):
             entry = _node_by_id(structured, entry["@id"]) or entry
         if isinstance(entry, str):
-            found.extend((n, False) for n in split_authors(entry))
+            found.append((entry, False))
         elif isinstance(entry, dict):
             name = as_text(entry.get("name"))
             if not name and (entry.get("givenName") or entry.get("familyName")):
                 name = f"{as_text(entry.get('givenName')) or ''} {as_text(entry.get('familyName')) or ''}"
             if name:
-                is_org = bool(types_of(entry) & {"organization", "newsmediaorganization"})
-                commas = bool(_LIST_FORM.search(name))  # "A, B and C" lists; else "A, Job title"
-                found.extend((n, is_org) for n in split_authors(name, commas=commas))
+                found.append((name, bool(types_of(entry) & {"organization", "newsmediaorganization"})))
     return found
+
+
+def jsonld_authors(structured: Structured) -> list[tuple[str, bool]]:
+    """(name, is_organisation) of the main article node's authors, split and cleaned."""
+    found: list[tuple[str, bool]] = []
+    for name, is_org in _jsonld_entries(structured):
+        commas = bool(_LIST_FORM.search(name))  # "A, B and C" lists; else "A, Job title"
+        found.extend((n, is_org) for n in split_authors(name, commas=commas))
+    return found
+
+
+def jsonld_site_credits(structured: Structured, names: set[str]) -> list[str]:
+    """JSON-LD author entries that name the site's own newsroom in a form our name cleaning
+    refuses ("BR24 Redaktion", "Redaktion example.de"): the publisher's declared credit, kept
+    when no person is named anywhere rather than guessing from teaser bylines further down."""
+    found = []
+    for raw, _ in _jsonld_entries(structured):
+        name = clean_text(raw).strip(" ,;:-–—|·")
+        if name and len(name) <= 60 and not _URLS.search(name) and is_site_credit(name, names):
+            found.append(name)
+    return dedupe(found)
 
 
 # "Example News (www.example.com)": a newsroom credit naming the web site, not a person
@@ -165,11 +183,34 @@ def cms_accounts(structured: Structured) -> set[str]:
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 
 
+_WRITTEN_BY = re.compile(
+    r"^\s*(?:written by|author|by|verfasst von|geschrieben von|autor(?:in)?|escrito por|écrit par|"
+    r"scritto da|geschreven door|skrevet av|skrevet af|skriven av|napisane przez|yazan|автор)\s*:?\s*$",
+    re.I,
+)
+
+
+def _labelled_meta(structured: Structured) -> list[str]:
+    """Values of "Written by" label/data meta pairs (twitter:label1 + twitter:data1, or
+    twitter:misc:Written by) that blog and CMS plug-ins emit for link previews: the display name
+    of the article's author, often the only machine-readable credit when meta author is an
+    e-mail address."""
+    values: list[str] = []
+    for key, found in structured.meta.items():
+        label = re.match(r"twitter:label(\d+)$", key)
+        if label and any(_WRITTEN_BY.match(v) for v in found):
+            values.extend(structured.meta.get(f"twitter:data{label[1]}", []))
+        elif key.startswith("twitter:misc:") and _WRITTEN_BY.match(key.removeprefix("twitter:misc:")):
+            values.extend(found)
+    return values
+
+
 def meta_authors(structured: Structured) -> list[tuple[str, bool]]:
     """Author names from meta tags (URLs, handles and e-mail addresses are ignored)."""
-    for key in _AUTHOR_META:
+    for key in (*_AUTHOR_META, "labelled"):
         names: list[str] = []
-        for value in structured.meta.get(key, []):
+        values = _labelled_meta(structured) if key == "labelled" else structured.meta.get(key, [])
+        for value in values:
             if value.strip().startswith(("http", "@")) or _DOMAIN_CREDIT.search(value):
                 continue
             names.extend(split_authors(value))
@@ -255,22 +296,29 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
     When the source credits only the site itself (or nothing names anyone), a person shown to
     readers wins: in the byline next to the headline, after an "Author" label, or signed in bold."""
     names = (names or set()) | cms_accounts(structured)
-    for source in (
+    sources: list[Callable[[], list[tuple[str, bool]]]] = [
         lambda: jsonld_authors(structured),
         lambda: meta_authors(structured),
         lambda: byline_authors(tree, header_only=True) or byline_authors(tree),
-    ):
+    ]
+    for source in sources:
         found = dedupe(n for n, _ in source())
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
             if any(looks_like_person(n) for n in persons):  # beside a person, a lowercase label
                 persons = [n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n)]
             return persons or _visible_person(tree, names) or found
-    return _visible_person(tree, names)
+        if source is sources[0]:
+            credits = jsonld_site_credits(structured, names)
+            if credits:  # a person declared in meta tags or shown to readers still wins
+                declared = [n for n, _ in meta_authors(structured) if looks_like_person(n)]
+                declared = [n for n in declared if not is_site_credit(n, names)]
+                return declared or _visible_person(tree, names) or credits
+    return _visible_person(tree, names) or _by_line_after_headline(tree)
 
 
 def _visible_person(tree: HtmlElement, names: set[str]) -> list[str]:
-    for finder in (_header_persons, _labelled_persons, _signed_persons):
+    for finder in (_header_persons, _labelled_persons, _credit_line_persons, _signed_persons):
         found = [n for n in finder(tree) if looks_like_person(n) and not is_site_credit(n, names)]
         if found:
             return found[:4]
@@ -300,6 +348,65 @@ def _labelled_persons(tree: HtmlElement) -> list[str]:
             found = split_authors(rest)
             if found:
                 return found
+    return []
+
+
+_CREDIT_LABEL = re.compile(
+    r"^\s*[(（]?\s*(?:autor(?:in)?|author|authors|written by|von|by|texto|texte|tekst|reporter(?:in)?|"
+    r"作者|记者|記者|撰文|撰稿|责编|责任编辑|責任編輯|编辑|編輯)\s*[:：]",
+    re.I,
+)
+_CREDIT_LINE = re.compile(_CREDIT_LABEL.pattern + r"\s*(?P<names>[^:：]+?)\s*[)）]?$", re.I)
+
+
+def _credit_line_persons(tree: HtmlElement) -> list[str]:
+    """Names in a short line that is only a credit label and names ("Autor: Ann Lee",
+    "（责编：甲、乙）"), as pages without byline markup print them under or over the text. Only
+    text nodes opening with a label are followed up (cheap on large pages)."""
+    for node in tree.xpath("//text()[contains(., ':') or contains(., '：')]")[:2000]:
+        if not _CREDIT_LABEL.match(node):
+            continue
+        element = node.getparent()
+        if element is not None and node.is_tail:
+            element = element.getparent()
+        if element is None or element.tag in ("script", "style"):
+            continue
+        text = clean_text(element.text_content())
+        match = _CREDIT_LINE.match(text) if len(text) <= 60 else None
+        found = split_authors(match["names"]) if match else []
+        if found:
+            return found
+    return []
+
+
+_BY_WORD = re.compile(r"^(?:By|BY|Von|VON|Por|POR|Par|PAR|Door|Av|Af|Di|Przez)\s+\S")
+
+
+def _capitalised(name: str) -> bool:
+    """One to four words, every longer word capitalised: a name or an acronym, not prose."""
+    words = name.split()
+    return 1 <= len(words) <= 4 and all(w[0].isupper() for w in words if len(w) > 3)
+
+
+def _by_line_after_headline(tree: HtmlElement, reach: int = 400) -> list[str]:
+    """The credit in a "By X" line just below the headline, for pages with no byline markup at all:
+    the first text after the h1 (within ``reach`` characters) that starts with a capitalised "By"
+    word. Only the part before the first comma counts ("By Desk, in News, Business")."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return []
+    seen = 0
+    for node in h1.xpath("following::text()")[:200]:
+        parent = node.getparent()
+        if parent is None or parent.tag in ("script", "style") or not isinstance(parent.tag, str):
+            continue
+        text = clean_text(node)
+        if _BY_WORD.match(text):  # "Par ailleurs, ..." opens a sentence, not a credit
+            found = split_authors(text, commas=False)
+            return found if all(_capitalised(n) for n in found) else []
+        seen += len(text)
+        if seen > reach:
+            break
     return []
 
 
