@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from extraction.metadata import clean_text, squash
+from extraction.metadata import clean_text, headline_element, squash
 from extraction.structured import Structured, as_text, types_of
 
 _BY_PREFIX = re.compile(
@@ -229,12 +229,21 @@ _BYLINE_SKIP = re.compile(
 )
 
 
+# Links to an author's page ("von <a href="/autoren/max-muster">Max Muster</a>"): a byline
+# without byline markup. Read next to the headline only (teasers link their authors too).
+_AUTHOR_LINK_XPATH = (
+    "//a[contains(@href,'/author') or contains(@href,'/autor') or contains(@href,'/auteur') "
+    "or contains(@href,'/journalist') or contains(@href,'/redakt')]"
+)
+_AUTHOR_PAGE = re.compile(r"/(?:authors?|autor\w*|auteurs?|journalist\w*|redakt\w*)/[^/?#]{3,}", re.I)
+
+
 def _header_ancestors(tree: HtmlElement, levels: int = 3) -> list[HtmlElement]:
-    """The first h1's closest ancestors: what lies inside them is the article header."""
-    h1 = next(tree.iter("h1"), None)
-    if h1 is None:
+    """The visible headline's closest ancestors: what lies inside them is the article header."""
+    headline = headline_element(tree)
+    if headline is None:
         return []
-    return [a for _, a in zip(range(levels), h1.iterancestors(), strict=False)]
+    return [a for _, a in zip(range(levels), headline.iterancestors(), strict=False)]
 
 
 def byline_authors(tree: HtmlElement, header_only: bool = False) -> list[tuple[str, bool]]:
@@ -242,8 +251,13 @@ def byline_authors(tree: HtmlElement, header_only: bool = False) -> list[tuple[s
 
     Only the innermost matching elements are read (a "bylines" box around two "byline" entries
     would run both names together). With ``header_only`` only bylines near the headline count:
-    author names in teaser lists further down belong to other articles."""
+    author names in teaser lists further down belong to other articles; there, links to an
+    author page count as bylines too when their text looks like a person's name."""
     elements = tree.xpath(_BYLINE_XPATH)[:40]
+    links = tree.xpath(_AUTHOR_LINK_XPATH)[:40] if header_only else []
+    links = [link for link in links if _AUTHOR_PAGE.search(link.get("href") or "")]  # not the index
+    link_ids = set(map(id, links)) - set(map(id, elements))
+    elements += [link for link in links if id(link) in link_ids]
     matched = set(map(id, elements))
     header_elements = _header_ancestors(tree) if header_only else []  # kept alive: ids stay valid
     header = set(map(id, header_elements))
@@ -259,7 +273,8 @@ def byline_authors(tree: HtmlElement, header_only: bool = False) -> list[tuple[s
         read += 1
         text = clean_text(" ".join(element.itertext()))
         if text and len(text) <= 80:
-            names.extend(split_authors(text))
+            found = split_authors(text)
+            names.extend(n for n in found if id(element) not in link_ids or looks_like_person(n))
         if len(names) >= 4 or read >= 12:
             break
     return [(n, False) for n in names]
@@ -326,8 +341,8 @@ def _visible_person(tree: HtmlElement, names: set[str]) -> list[str]:
 
 
 def _header_persons(tree: HtmlElement) -> list[str]:
-    """The first name in the byline next to the headline."""
-    return [n for n, _ in byline_authors(tree, header_only=True)][:1]
+    """The first person's name in the byline next to the headline (brand labels before it skipped)."""
+    return [n for n, _ in byline_authors(tree, header_only=True) if looks_like_person(n)][:1]
 
 
 _AUTHOR_LABEL = re.compile(

@@ -179,50 +179,54 @@ def _without_kicker(heading: HtmlElement) -> str | None:
     return rest if dropped and rest != full and len(rest.split()) >= 2 else None
 
 
-def _heading_candidates(tree: HtmlElement) -> list[tuple[str, float]]:
-    """The visible headline (weight 1) and other heading forms (small weights, for ties and for
-    recognising a repeated headline in the body).
+def _heading_text(heading: HtmlElement) -> str:
+    """The heading's text, or "" when it is too long to be a headline."""
+    text = clean_text(heading.text_content())
+    return text if len(text) <= 300 else ""
 
-    The visible headline is the first h1 outside breadcrumbs and navigation, without its kicker
-    line. Sites that put the h1 into the breadcrumb trail (an SEO title) show the headline in the
-    first h2 after it, so that h2 takes its place.
-    """
-    found: list[tuple[str, float]] = []
+
+def headline_element(tree: HtmlElement) -> HtmlElement | None:
+    """The visible headline: the first h1 outside breadcrumbs and navigation. Sites that put their
+    h1 into the breadcrumb trail (an SEO title) show the headline in the first h2 after it."""
     trail_h1: HtmlElement | None = None
-    visible = False
     for h1 in tree.iter("h1"):
-        text = clean_text(h1.text_content())
-        if not text or len(text) > 300:
+        if not _heading_text(h1):
             continue
-        if _in_trail(h1):
-            found.append((text, 0.0))
-            trail_h1 = trail_h1 if trail_h1 is not None else h1
-        elif not visible:
-            visible = True
-            headline = _without_kicker(h1)
+        if not _in_trail(h1):
+            return h1
+        trail_h1 = trail_h1 if trail_h1 is not None else h1
+    if trail_h1 is None:
+        return None
+    after = False
+    for element in tree.iter():
+        if element is trail_h1:
+            after = True
+        elif after and element.tag == "h2" and not _in_trail(element):
+            return element if _heading_text(element) else None
+    return None
+
+
+def _heading_candidates(tree: HtmlElement) -> list[tuple[str, float]]:
+    """The visible headline without its kicker line (weight 1) and other heading forms: the full
+    headline with kicker and later h1s (0.3, enough to break ties), h1s in breadcrumb trails (0:
+    only for recognising a repeated headline in the body)."""
+    visible = headline_element(tree)
+    found: list[tuple[str, float]] = []
+    headings = list(tree.iter("h1"))
+    if visible is not None and visible.tag != "h1":
+        headings.append(visible)
+    for heading in headings:
+        text = _heading_text(heading)
+        if not text:
+            continue
+        if heading is visible:
+            headline = _without_kicker(heading)
             found.append((headline or text, 1.0))
             if headline:
                 found.append((text, 0.3))
         else:
-            found.append((text, 0.3))
-    if not visible and trail_h1 is not None:
-        found.extend(_heading_after(tree, trail_h1))
+            found.append((text, 0.0 if _in_trail(heading) else 0.3))
     return found
-
-
-def _heading_after(tree: HtmlElement, start: HtmlElement) -> list[tuple[str, float]]:
-    """The first h2 outside navigation after ``start`` in document order, as the visible headline."""
-    after = False
-    for element in tree.iter():
-        if element is start:
-            after = True
-        elif after and element.tag == "h2" and not _in_trail(element):
-            text = clean_text(element.text_content())
-            if not text or len(text) > 300:
-                return []
-            headline = _without_kicker(element)
-            return [(headline or text, 1.0)] + ([(text, 0.3)] if headline else [])
-    return []
 
 
 def title_candidates(tree: HtmlElement, structured: Structured) -> list[tuple[str, float]]:

@@ -93,3 +93,29 @@ def test_person_in_meta_author_beats_a_declared_newsroom_credit() -> None:
     credit = {"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Redaktion example24.de"}}
     tree, structured = parse(jsonld(credit) + '<meta name="author" content="Ann Lee">')
     assert choose_authors(tree, structured, {"example24"}) == ["Ann Lee"]
+
+
+def test_author_page_link_next_to_the_headline_is_a_byline() -> None:
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example24"}})
+    body = (
+        '<div id="page"><main><article><header><h1>Storm hits coast</h1><p class="meta">von '
+        '<a href="/autoren/erika-muster">Dr. Erika Muster</a></p>'
+        '<p class="meta"><a href="/autoren/">Alle Autoren</a></p></header></article></main>'
+        '<aside class="teasers"><a href="/autoren/max-other">Max Other</a></aside></div>'
+    )
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"example24"}) == ["Dr. Erika Muster"]
+    tree, structured = parse(head, body.replace("Dr. Erika Muster", "Erika"))
+    assert choose_authors(tree, structured, {"example24"}) == ["Example24"]  # a link text, no name
+
+
+def test_byline_of_a_page_whose_h1_is_a_breadcrumb_seo_title_sits_by_the_h2() -> None:
+    body = (
+        '<article><div class="header"><nav class="breadcrumb"><a href="/">Home</a><h1>Seo title</h1></nav>'
+        '<div class="title"><h2>Storm hits coast</h2></div>'
+        '<div class="authors"><span class="brand">capital</span> <span class="author">Erika Muster</span>'
+        "</div></div></article>"
+    )
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example24"}})
+    tree, structured = parse(head, body)
+    assert choose_authors(tree, structured, {"example24"}) == ["Erika Muster"]
