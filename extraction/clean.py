@@ -202,11 +202,50 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
         cost = _paragraph_text(element) if rule else 0
         if rule and _removable(element, cost, budget - spent):
             spent += cost
+            heading = widget_heading(element) if rule in _WIDGET_RULES else None
             drop_keep_tail(element)
             removed.append(rule)
+            if heading is not None:
+                drop_keep_tail(heading)
+                removed.append("widget-heading")
         else:
             stack.extend(reversed(element))
     return removed
+
+
+# rules whose elements are lists of links to elsewhere: a heading right above one is its title
+_WIDGET_RULES = frozenset({"link-list", "related", "newsletter"})
+_WIDGET_HEADING_WORDS = 12
+
+
+def widget_heading(element: HtmlElement) -> HtmlElement | None:
+    """The short subheading directly above a teaser list or promo box ("Exklusive Hintergründe –
+    für Sie recherchiert" over a list of links): left alone it reads as an article subheading
+    introducing whatever paragraph follows. Only a heading with no text between it and the box
+    counts, looking one level up when the box is all its wrapper holds."""
+    if "widget-heading" in disabled:
+        return None
+    node = element
+    for _ in range(2):
+        if (node.text or "").strip() and node is not element:
+            return None
+        previous = node.getprevious()
+        while previous is not None and not isinstance(previous.tag, str):  # comments
+            if (previous.tail or "").strip():
+                return None
+            previous = previous.getprevious()
+        if previous is not None:
+            if (previous.tail or "").strip() or previous.tag not in _SUBHEADINGS:
+                return None
+            words = len("".join(previous.itertext()).split())
+            return previous if 0 < words <= _WIDGET_HEADING_WORDS else None
+        parent = node.getparent()
+        if parent is None or parent.tag in _NEVER_REMOVE or parent.tag == "article":
+            return None
+        if len("".join(parent.itertext()).strip()) > len("".join(element.itertext()).strip()) + 20:
+            return None  # the wrapper holds more than the box: a heading above it is not the box's
+        node = parent
+    return None
 
 
 def _removable(element: HtmlElement, cost: int, budget_left: float) -> bool:

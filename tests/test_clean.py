@@ -132,6 +132,25 @@ def test_teaser_cards_and_linked_headlines_are_pruned_subheadings_kept() -> None
     assert "What comes next" in text_after_pruning(wrapped)
 
 
+def test_heading_of_a_removed_teaser_list_goes_with_it_article_subheadings_stay() -> None:
+    links = "<ul>" + "".join(f'<li><a href="/{i}">Teaser headline {i}</a></li>' for i in range(3)) + "</ul>"
+    body = (
+        f"<article><h1>T</h1>{ARTICLE}<h3>Exclusive background, researched for you</h3>{links}"
+        f"<h2>What comes next</h2>{ARTICLE}"
+        f'<h3>Most shared</h3><div class="wrap"><div class="related-box"><p>Other story</p></div></div>'
+        f"</article>"
+    )
+    text = text_after_pruning(body)
+    assert "What comes next" in text and "Paragraph number 5" in text
+    for junk in ("Exclusive background", "Teaser headline", "Most shared", "Other story"):
+        assert junk not in text
+    # text between the heading and the list, or more than the box in its wrapper: the heading stays
+    kept = f"<article><h1>T</h1>{ARTICLE}<h3>Sources</h3>Our reporting used:{links}</article>"
+    assert "Sources" in text_after_pruning(kept)
+    wrapped = f"<article><h1>T</h1><h2>Chapter two</h2><section>{links}{ARTICLE}</section></article>"
+    assert "Chapter two" in text_after_pruning(wrapped)
+
+
 def test_prune_never_takes_most_of_the_article() -> None:
     body = f'<div class="paywall-wrapper related"><h1>T</h1>{ARTICLE}</div>'
     assert "Paragraph number 5" in text_after_pruning(body)
