@@ -22,6 +22,7 @@ from extraction.phrases import (
     CREDIT_INLINE,
     DATE_ONLY_LINE,
     DATELINE,
+    EMBED_PLACEHOLDER,
     END_CREDIT,
     EXACT_JUNK,
     HEADING_LINE,
@@ -293,6 +294,7 @@ LINE_RULES: dict[str, LineRule] = {
     "tail-prompt-late": _tail_prompts,  # again once other rules have cleared the closing lines
     "end-credit": _end_credit,
     "tweet": _drop_matching(TWEET),
+    "embed-placeholder": _drop_matching(EMBED_PLACEHOLDER),
     "caption-line": _drop_matching(CAPTION_LINE, max_words=60),
     "repeat": _repeats,  # last: what stood between two copies is gone by now
 }

@@ -230,6 +230,21 @@ EXACT_JUNK = re.compile(
         r"annonse",
         r"show more",
         r"load more",
+        # link labels left over from teaser and info boxes
+        r"more info(?:rmation)?",
+        r"mehr infos?",
+        r"learn more",
+        r"mehr erfahren",
+        r"en savoir plus",
+        r"saber más",
+        r"scopri di più",
+        r"saiba mais",
+        # icon names read out as text
+        r"arrow(?: (?:left|right|up|down))?",
+        r"pfeil(?: (?:links|rechts))?",
+        r"flecha",
+        r"flèche",
+        r"freccia",
         r"mehr anzeigen",
         r"mehr laden",
         r"ver más",
@@ -283,7 +298,9 @@ READING_TIME = re.compile(
 )
 SOURCES = re.compile(
     r"^\W*(?:sources?|quellen?|fuentes?|fonti|fontes|bronn?en?|kilder?|källor|źródła?)\s*:.{0,200}$|"
-    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)\s*:.{0,200}$|"
+    r"^\W*(?:redaktion|faktencheck|mitarbeit|recherche|grafik|illustration|übersetzung)(?: und \w+)?\s*:.{0,200}$|"
+    r"^\W*(?:(?:translation|traducción|traduction|traduzione|tradução)\s*:|(?:translated|traducido|traduit|tradotto|"
+    r"traduzido) (?:by|por|par|da)\s).{0,120}$|"
     r"^\W*(?:mit|with)\s+(?:material|agenturmaterial|agenturen|informationen|files from|dpa|afp|reuters|ap|apa|sda)"
     r"\b.{0,240}$|"
     # contribution and translation credits: "X contributed to this report", "With reports from X"
@@ -316,8 +333,34 @@ DATELINE = re.compile(
     r"^\W*\d{1,2}:\d{2}\s*(?:[A-Z]{2,4})?,?\s+\w+\.? \d{1,2},? \d{4}\W*$",
     re.I,
 )
+WEEKDAYS = phrases(
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun",
+    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|mo|di|mi|do|fr|sa|so",
+    r"lunes|martes|miércoles|jueves|viernes|sábado|domingo",
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche",
+    r"lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica",
+    r"(?:segunda|terça|quarta|quinta|sexta)(?:-feira)?",
+    r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag",
+    r"mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|måndag|tisdag|lördag|söndag",
+)
+MONTHS = phrases(
+    r"january|february|march|april|may|june|july|august|september|october|november|december",
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec",
+    r"januar|februar|märz|mai|juni|juli|oktober|dezember|jänner",
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre|diciembre",
+    r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre",
+    r"gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre",
+    r"janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro",
+    r"januari|februari|maart|mei|augustus|desember",
+)
+_NUMERIC_DATE = r"\d{1,2}[./]\s?\d{1,2}[./]\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}"
+# "28. April 2023", "28 de abril de 2023", "April 28, 2023": a day, a month name and a year
+_NAMED_DATE = rf"\d{{1,2}}\.?\s(?:de\s)?(?:{MONTHS})\.?,?\s(?:de\s)?\d{{4}}|(?:{MONTHS})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}"
+_ZONES = r"(?:gmt|utc|cet|cest|mez|mesz|edt|est|pdt|pst|bst|jst|kst|hkt|sgt|aest|aedt|sast|eat|wat)"
+# a line that is only a date or time, with an optional weekday in front ("Freitag, 28.04.2023, 19:25")
 DATE_ONLY_LINE = re.compile(
-    r"^\W*(?:\d{1,2}[./]\s?\d{1,2}[./]\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2})(?:[\s,|·]+(?:\d{1,2}[:.]\d{2}|uhr|h|am|pm|\d{4}))*\W*$",
+    rf"^\W*(?:(?:{WEEKDAYS})\.?,?\s+)?(?:{_NUMERIC_DATE}|{_NAMED_DATE})"
+    rf"(?:[\s,|·-]+(?:um\s|at\s|à\s|a las\s)?(?:\d{{1,2}}[:.]\d{{2}}|uhr|h|am|pm|\d{{4}}|{_ZONES})\b|\s?(?:uhr|h)\b)*\W*$",
     re.I,
 )
 BYLINE_LINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez|від|от)\s+\S.{0,60}$", re.I)
@@ -339,6 +382,15 @@ END_CREDIT = re.compile(
     r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$|"
     # closing sign-offs of initials or agencies: "(dmk)", "SDA/sep", "AFP/dpa/jm"
     r"^\s*\(\s*[a-zäöü]{2,5}(?:\s*[/,]\s*[a-zäöü]{2,5})*\s*\)\s*$|^\s*[A-Za-z]{2,6}(?:\s?/\s?[A-Za-z]{2,6})+\s*$"
+)
+# what stays of an embedded post or video that was not rendered: "Link zum YouTube-Inhalt",
+# "View this post on Instagram", "A post shared by ..."
+EMBED_PLACEHOLDER = re.compile(
+    r"^\W*(?:(?:link (?:zum|to)\s)?(?:youtube|instagram|twitter|x|tiktok|facebook|spotify|vimeo|podcast)"
+    r"[- ](?:inhalt|content|video|post|embed|beitrag)|view (?:this|the) (?:post|video) on \w+|"
+    r"(?:a )?post shared by\b.{0,60}|watch on youtube|ein beitrag geteilt von\b.{0,60}|"
+    r"diesen beitrag (?:auf|bei) \w+ (?:ansehen|anzeigen))\W*$",
+    re.I,
 )
 TWEET = re.compile(r"pic\.twitter\.com/|^\W*—\s.{1,60}\(@\w+\)\s.{3,30}\d{4}\W*$", re.I)
 CONTACT_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")

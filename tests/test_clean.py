@@ -410,6 +410,46 @@ def test_datelines_and_dates() -> None:
     assert clean(text) == [PARAGRAPH.strip()]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Freitag, 28.04.2023, 19:25",
+        "28. April 2023",
+        "Monday, April 28, 2024 at 10:30 am",
+        "28 de abril de 2023",
+        "Tuesday 5 March 2024 14:00 GMT",
+    ],
+)
+def test_lines_holding_only_a_date_with_weekday_or_month_name(line: str) -> None:
+    assert clean(f"{line}\n{PARAGRAPH}") == [PARAGRAPH.strip()]
+
+
+def test_a_sentence_starting_with_a_time_or_date_is_text() -> None:
+    for line in (
+        "12:30 Uhr ist es so weit.",
+        "Am Freitag, 28.04.2023 kam er zurück.",
+        "12:30 Uhr ist es so weit",
+    ):
+        assert line in clean(f"{PARAGRAPH}\n{line}\n{PARAGRAPH}")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Link zum YouTube-Inhalt",
+        "View this post on Instagram",
+        "A post shared by Example News (@examplenews)",
+        "Mehr Infos",
+        "Learn more",
+        "Flecha",
+        "- Übersetzung und Adaptierung: Example Agency",
+        "Translated by Jane Doe",
+    ],
+)
+def test_embed_placeholders_link_labels_and_translation_credits(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}\n{PARAGRAPH}") == [PARAGRAPH.strip()] * 2
+
+
 def test_short_real_paragraphs_survive() -> None:
     text = f"{PARAGRAPH}\nHe declined to comment.\nWhy it matters\n{PARAGRAPH}\nThe takeaway\nTalks go on."
     assert clean(text) == [
