@@ -27,6 +27,8 @@ TEASER_HEADINGS = phrases(
     r"trending(?: now)?",
     r"top stories",
     r"lesen sie (?:auch|mehr|hier)",
+    r"zum (?:artikel|beitrag|video|interview|liveblog|ticker)",
+    r"hier geht(?:'|’)?s zum (?:artikel|beitrag|video)",
     r"auch interessant",
     r"mehr zum thema.{0,40}",
     r"weitere (?:artikel|nachrichten|themen).{0,30}",
@@ -146,6 +148,14 @@ PROMPTS = re.compile(
         r"(?:unsubscribe|opt out|check out) at any time",
         r"jederzeit (?:abbestellen|abmelden|kündbar|widerrufen)",
         r"story to tell",
+        # calls for tips and whistleblowers
+        r"(?:send|give) us (?:a |your )?(?:news )?tips?\b",
+        r"(?:have|got) (?:a|any) (?:news )?tips?\b",
+        r"hinweise (?:zum (?:thema|themengebiet)|an (?:die|unsere) redaktion)",
+        r"(?:melden|wenden) sie sich (?:gerne |bitte )?(?:vertraulich|bei uns|an unsere redaktion)",
+        r"melden sie (?:vertraulich|sich vertraulich)",
+        r"vertraulich und sicher",
+        r"securedrop",
         r"more stories like this",
         r"news page",
         r"google news",
@@ -323,6 +333,25 @@ LEGAL = re.compile(
     r"non riflett\w+ necessariamente",
     re.I,
 )
+# advice and risk disclaimers under finance, health and legal pieces: long, so matched on phrases
+# no article sentence uses
+DISCLAIMER = re.compile(
+    phrases(
+        r"totalverlust des eingesetzten kapitals",
+        r"keine aufforderung zum (?:kauf|verkauf)",
+        r"(?:ersetzen|ersetzt) keine (?:fachliche |individuelle |persönliche |ärztliche )?(?:anlage)?beratung",
+        r"stellt keine (?:anlage|steuer|rechts)beratung dar",
+        r"keine (?:anlage|steuer|rechts)beratung dar",
+        r"(?:is|are|does) not (?:intended (?:as|to (?:be|provide))|constitute|to be construed as) "
+        r"(?:a )?(?:financial|investment|legal|medical|tax) advice",
+        r"not (?:financial|investment) advice",
+        r"your capital is at risk",
+        r"past performance is not (?:a )?(?:reliable )?(?:indicator|guarantee)",
+        r"no constituye (?:una )?(?:recomendación|asesoramiento|consejo) (?:de inversión|financier)",
+        r"ne constitue pas un conseil (?:en investissement|financier)",
+    ),
+    re.I,
+)
 DATELINE = re.compile(
     r"^\W*(?:published|updated|posted|last updated|stand|aktualisiert|veröffentlicht|erschienen|"
     r"publicado|actualizado|publié|mis à jour|pubblicato|aggiornato|publicerad|publisert|oppdatert|"
@@ -381,7 +410,12 @@ TOP_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af|przez)(?:\s+|\s*:\
 END_CREDIT = re.compile(
     r"^\W*[A-ZÄÖÜ][A-ZÄÖÜa-z0-9.-]{1,12}\s*\([^)]{1,60}\)\W*$|"
     # closing sign-offs of initials or agencies: "(dmk)", "SDA/sep", "AFP/dpa/jm"
-    r"^\s*\(\s*[a-zäöü]{2,5}(?:\s*[/,]\s*[a-zäöü]{2,5})*\s*\)\s*$|^\s*[A-Za-z]{2,6}(?:\s?/\s?[A-Za-z]{2,6})+\s*$"
+    r"^\s*\(\s*[a-zäöü]{2,5}(?:\s*[/,]\s*[a-zäöü]{2,5})*\s*\)\s*$|^\s*[A-Za-z]{2,6}(?:\s?/\s?[A-Za-z]{2,6})+\s*$|"
+    # a newsroom signing off: "IN-Redaktion", "Redaktion Example", "Redacción Example"
+    r"^\W*(?:[\w.]{1,20}[- ])?(?i:redaktion|rédaction|redacción|redazione|redactie|redaksjonen|redaktionen)"
+    r"(?:\s[\w.]{1,20})?\W*$|"
+    # sources named at the very end: "Example Weekly / Última Hora"
+    r"^\W*[A-ZÀ-Ý][\w.'’-]*(?:\s[A-ZÀ-Ý][\w.'’-]*){0,2}(?:\s/\s[A-ZÀ-Ý][\w.'’-]*(?:\s[A-ZÀ-Ý][\w.'’-]*){0,2})+\W*$"
 )
 # what stays of an embedded post or video that was not rendered: "Link zum YouTube-Inhalt",
 # "View this post on Instagram", "A post shared by ..."

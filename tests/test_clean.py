@@ -450,6 +450,41 @@ def test_embed_placeholders_link_labels_and_translation_credits(line: str) -> No
     assert clean(f"{PARAGRAPH}\n{line}\n{PARAGRAPH}") == [PARAGRAPH.strip()] * 2
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Example-Redaktion",
+        "Redaktion Example",
+        "Example Weekly / Última Hora",
+    ],
+)
+def test_newsroom_and_source_sign_offs_closing_the_text(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+    assert line in clean(f"{PARAGRAPH}\n{line}\n{PARAGRAPH}")  # only as the closing line
+
+
+def test_tip_prompts_and_advice_disclaimers() -> None:
+    tip = "Have a tip? Send us a message on Signal, our reporters read every one."
+    tipp = "Sie haben Hinweise zum Themengebiet? Melden Sie vertraulich und sicher via Signal."
+    risk = (
+        "Aktien und andere Investments sind mit einem Risiko verbunden. Auch ein Totalverlust des eingesetzten "
+        "Kapitals kann nicht ausgeschlossen werden. Die Artikel sind keine Aufforderung zum Kauf oder Verkauf von "
+        "Wertpapieren und ersetzen keine fachliche Beratung."
+    )
+    advice = "This article is for information only and does not constitute financial advice."
+    for line in (tip, tipp, risk, advice):
+        assert clean(f"{PARAGRAPH}\n{line}\n{PARAGRAPH}") == [PARAGRAPH.strip()] * 2
+    prose = "Anleger müssen mit einem Totalverlust rechnen, warnte die Aufsicht am Montag."
+    assert prose in clean(f"{PARAGRAPH}\n{prose}\n{PARAGRAPH}")
+
+
+def test_to_the_article_teaser_line() -> None:
+    assert (
+        clean(f"{PARAGRAPH}\n- Zum Artikel: Was jetzt verhandelt wird\n{PARAGRAPH}")
+        == [PARAGRAPH.strip()] * 2
+    )
+
+
 def test_short_real_paragraphs_survive() -> None:
     text = f"{PARAGRAPH}\nHe declined to comment.\nWhy it matters\n{PARAGRAPH}\nThe takeaway\nTalks go on."
     assert clean(text) == [
