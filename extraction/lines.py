@@ -33,6 +33,7 @@ from extraction.phrases import (
     READ_ALSO_RUN_IN,
     READING_TIME,
     SOURCES,
+    SUMMARY_HEADING,
     TAIL_PROMPTS,
     TEASER_LINE,
     TOP_BYLINE,
@@ -131,6 +132,24 @@ def _repeats(lines: list[str], ctx: LineContext) -> list[str]:
         if out and headline and squash(line) == squash(out[-1]):
             continue
         out.append(line)
+    return out
+
+
+def _summary_boxes(lines: list[str], ctx: LineContext) -> list[str]:
+    """A "Summary" / "Das Wichtigste in Kürze" heading and the bullet points under it: a box
+    restating the article. Without bullets right below, the heading stays (it may title a section)."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        end = index + 1
+        if SUMMARY_HEADING.match(lines[index]):
+            while end < len(lines) and _LIST_ITEM.match(lines[end]):
+                end += 1
+            if end - index >= 3:  # heading plus at least two points
+                index = end
+                continue
+        out.append(lines[index])
+        index += 1
     return out
 
 
@@ -274,6 +293,7 @@ LINE_RULES: dict[str, LineRule] = {
     "duplicate-title": _duplicate_title,
     "teaser-block": _teaser_blocks,
     "teaser-line": _teaser_lines,
+    "summary-box": _summary_boxes,
     "label": _label_lines,
     "prompt": _drop_matching(PROMPTS, max_words=30),
     "consent": _drop_matching(CONSENT, max_words=60),

@@ -76,6 +76,43 @@ READ_ALSO_RUN_IN = re.compile(
     r"\s+[\"'«„“‘]?[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻА-ЯČŘŠŽ]",
 )
 
+# headings of summary boxes (often machine-written) whose bullet points restate the article
+SUMMARY_HEADING = re.compile(
+    r"^\W*(?:"
+    + phrases(
+        r"(?:ai |article )?summary",
+        r"key (?:points|takeaways|facts)",
+        r"in brief",
+        r"at a glance",
+        r"(?:ki-)?zusammenfassung",
+        r"das wichtigste in kürze",
+        r"auf einen blick",
+        r"kurz und knapp",
+        r"en bref",
+        r"l'essentiel",
+        r"(?:en )?resumen",
+        r"lo más importante",
+        r"in sintesi",
+        r"in breve",
+        r"em resumo",
+        r"samenvatting",
+        r"in het kort",
+        r"sammendrag",
+        r"sammanfattning",
+        r"kort fortalt",
+        r"w skrócie",
+        r"streszczenie",
+        r"shrnutí",
+        r"коротко",
+        r"главное",
+        r"özet",
+        r"要約",
+        r"요약",
+        r"摘要",
+    )
+    + r")\W*$",
+    re.I,
+)
 PROMPTS = re.compile(
     phrases(
         r"sign up",

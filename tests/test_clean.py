@@ -485,6 +485,17 @@ def test_to_the_article_teaser_line() -> None:
     )
 
 
+def test_summary_box_heading_and_its_bullets() -> None:
+    box = "Summary\n- The court heard final arguments on Friday.\n- A ruling is expected within months."
+    assert clean(f"{PARAGRAPH}\n{box}\n{PARAGRAPH}") == [PARAGRAPH.strip()] * 2
+    assert clean(f"Das Wichtigste in Kürze\n- Punkt eins steht hier.\n- Punkt zwei folgt.\n{PARAGRAPH}") == [
+        PARAGRAPH.strip()
+    ]
+    # a "Summary" heading over prose, or over a single point, stays
+    assert "Summary" in clean(f"{PARAGRAPH}\nSummary\n{PARAGRAPH}")
+    assert "- Only one point here." in clean(f"{PARAGRAPH}\nKey points\n- Only one point here.\n{PARAGRAPH}")
+
+
 def test_short_real_paragraphs_survive() -> None:
     text = f"{PARAGRAPH}\nHe declined to comment.\nWhy it matters\n{PARAGRAPH}\nThe takeaway\nTalks go on."
     assert clean(text) == [
