@@ -28,6 +28,7 @@ from extraction.phrases import (
     EXACT_JUNK,
     HEADING_LINE,
     LEGAL,
+    LINK_HINT,
     PLACEHOLDER,
     PROMPTS,
     READ_ALSO_RUN_IN,
@@ -84,6 +85,11 @@ def _placeholders(lines: list[str], ctx: LineContext) -> list[str]:
         if stripped:
             out.append(stripped if stripped != line.strip() else line)
     return out
+
+
+def _link_hints(lines: list[str], ctx: LineContext) -> list[str]:
+    """Screen-reader hints of links ("(opens in a new window)") cut out of the sentence they sit in."""
+    return [LINK_HINT.sub("", line) if "(" in line else line for line in lines]
 
 
 def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
@@ -289,6 +295,7 @@ def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
 
 LINE_RULES: dict[str, LineRule] = {
     "placeholder": _placeholders,
+    "link-hint": _link_hints,
     "tail-prompt": _tail_prompts,  # before "prompt": icon labels after a closing prompt go with it
     "duplicate-title": _duplicate_title,
     "teaser-block": _teaser_blocks,

@@ -326,6 +326,13 @@ EXACT_JUNK = re.compile(
     + r")\W*$",
     re.I,
 )
+# screen-reader hints next to links, read into the sentence: "(öffnet im neuen Fenster)"
+LINK_HINT = re.compile(
+    r"\s?\((?:(?:öffnet|opens?|abre|s'ouvre|s’ouvre|apre|åbner|åpnes|öppnas|otwiera|opent|wird) [^()]{0,40}"
+    r"(?:fenster|window|tab|onglet|ventana|pestaña|finestra|scheda|vindue|vindu|fönster|flik|oknie|karcie|venster)"
+    r"|extern(?:e|al)? link|externer link|link externo|lien externe|link esterno)\)",
+    re.I,
+)
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|%%[^%\s]{1,40}%%|\[\[[^\]]{1,60}\]\]")
 CREDIT = re.compile(
     r"^\W*(?:photos?|fotos?|bild(?:er)?|images?|picture|credits?|photograph|illustration|grafik|"

@@ -496,6 +496,15 @@ def test_summary_box_heading_and_its_bullets() -> None:
     assert "- Only one point here." in clean(f"{PARAGRAPH}\nKey points\n- Only one point here.\n{PARAGRAPH}")
 
 
+def test_link_hints_are_cut_out_of_sentences_other_brackets_stay() -> None:
+    line = (
+        "VW promised its investors(öffnet im neuen Fenster) , among them banks, a lot (opens in a new tab)."
+    )
+    assert clean(line) == ["VW promised its investors , among them banks, a lot."]
+    kept = "The party (Linke) voted against the plan (see below)."
+    assert clean(kept) == [kept]
+
+
 def test_short_real_paragraphs_survive() -> None:
     text = f"{PARAGRAPH}\nHe declined to comment.\nWhy it matters\n{PARAGRAPH}\nThe takeaway\nTalks go on."
     assert clean(text) == [
