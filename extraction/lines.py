@@ -93,13 +93,19 @@ def _link_hints(lines: list[str], ctx: LineContext) -> list[str]:
 
 
 def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
-    """The headline (or its og:title/h1 variant, with or without kicker) repeated at the top."""
+    """The headline (or its og:title/h1 variant, with or without kicker) repeated at the top; also
+    the headline shown without the kicker the title carries ("Kicker: Headline" -> "Headline")."""
     if not ctx.title_keys:
         return lines
     out = list(lines)
     for index, line in enumerate(lines[:5]):
         key = squash(line)
-        if key and any(key == t or (t in key and len(key) <= len(t) + 60) for t in ctx.title_keys):
+        if key and any(
+            key == t
+            or (t in key and len(key) <= len(t) + 60)
+            or (len(key) >= max(20, len(t) // 2) and (t.endswith(key) or t.startswith(key)))
+            for t in ctx.title_keys
+        ):
             out[index] = ""
     return [line for line in out if line]
 

@@ -505,6 +505,16 @@ def test_link_hints_are_cut_out_of_sentences_other_brackets_stay() -> None:
     assert clean(kept) == [kept]
 
 
+def test_headline_without_the_kicker_of_the_title_at_the_top() -> None:
+    title = "State election: Two candidates and the accusation of a lie on live television"
+    top = "Two candidates and the accusation of a lie on live television"
+    assert clean(f"{top}\n{PARAGRAPH}", title=title) == [PARAGRAPH.strip()]
+    # an opening line sharing only the title's first words stays
+    assert "State election: two candidates" in clean(
+        f"State election: two candidates\n{PARAGRAPH}", title=title
+    )
+
+
 def test_short_real_paragraphs_survive() -> None:
     text = f"{PARAGRAPH}\nHe declined to comment.\nWhy it matters\n{PARAGRAPH}\nThe takeaway\nTalks go on."
     assert clean(text) == [
