@@ -212,12 +212,15 @@ PROMPTS = re.compile(
         r"ihre meinung (?:ist|interessiert)",
         r"unterstützen sie uns",
         # support-us and donation boxes
-        r"\bum \w+ zu unterstützen",
-        r"^\W*(?:\w+ )?(?:jetzt )?unterstützen\W*$",
+        # (anchored: "um die Ukraine zu unterstützen" in a sentence is article text)
+        r"^\W*um \w+ zu unterstützen\W*$",
+        r"^[^\w\s]+\s*\w+ unterstützen\W*$|^\W*jetzt (?:\w+ )?unterstützen\W*$",
         r"jetzt spenden|spenden sie (?:jetzt|uns)",
-        r"(?:donate|contribute) (?:now|today)|make a (?:donation|contribution)|support us\b",
-        r"faites un don|faire un don|haz (?:una|tu) donación|dona ahora",
+        r"(?:donate|contribute) (?:now|today)|^\W*(?:make a (?:donation|contribution)|support us)\b",
+        r"^\W*(?:faites un don|faire un don|haz (?:una|tu) donación|dona ahora)",
         r"folgst du (?:uns|schon)",
+        # a pointer to the live blog or dossier closing the text: "Mehr dazu lesen Sie in unserem Liveblog:"
+        r"(?:lesen|finden) sie (?:in unserem|im) (?:liveblog|live-?ticker|newsblog|ticker|dossier)\W*$",
         r"(?:カテゴリー|キーワード|著者|記者|トピック)をフォロー",
         # shopping widgets: offers, price comparisons
         r"jetzt (?:bei|auf) \S+(?: \S+)? (?:abschließen|kaufen|bestellen|sichern|buchen)\b",
