@@ -240,6 +240,8 @@ def prune_source_lists(body: HtmlElement) -> list[str]:
             if parent is None or parent.tag in _NEVER_REMOVE or len(" ".join(parent.itertext()).strip()) > 40:
                 break
             node = parent
+        if (node.tail or "").strip():  # "Sources" run into a sentence ("... used:") is not a bare heading
+            continue
         lists = []
         sibling = node.getnext()
         while sibling is not None and _is_list_block(sibling):
@@ -258,8 +260,10 @@ def _is_list_block(element: HtmlElement) -> bool:
         return False
     if element.tag in ("ul", "ol"):
         return True
-    return element.tag in _LIST_TAGS | {"div"} and any(True for _ in element.iter("ul", "ol")) and not any(
-        True for _ in element.iter("p")
+    return (
+        element.tag in _LIST_TAGS | {"div"}
+        and any(True for _ in element.iter("ul", "ol"))
+        and not any(True for _ in element.iter("p"))
     )
 
 
