@@ -219,6 +219,9 @@ PROMPTS = re.compile(
         r"(?:donate|contribute) (?:now|today)|^\W*(?:make a (?:donation|contribution)|support us)\b",
         r"^\W*(?:faites un don|faire un don|haz (?:una|tu) donación|dona ahora)",
         r"folgst du (?:uns|schon)",
+        # reader polls
+        r"(?:ist|wäre) (?:dein|ihr) favorit\b",
+        r"stimmen sie (?:jetzt )?ab|stimm (?:jetzt )?ab\b|^\W*(?:vote now|take (?:our|the) poll)\b",
         # a pointer to the live blog or dossier closing the text: "Mehr dazu lesen Sie in unserem Liveblog:"
         r"(?:lesen|finden) sie (?:in unserem|im) (?:liveblog|live-?ticker|newsblog|ticker|dossier)\W*$",
         r"(?:カテゴリー|キーワード|著者|記者|トピック)をフォロー",
@@ -423,6 +426,10 @@ DISCLAIMER = re.compile(
         r"past performance is not (?:a )?(?:reliable )?(?:indicator|guarantee)",
         r"no constituye (?:una )?(?:recomendación|asesoramiento|consejo) (?:de inversión|financier)",
         r"ne constitue pas un conseil (?:en investissement|financier)",
+        # syndication notices: a piece shown from a partner brand of the publisher
+        r"ist eine partnermarke (?:des|der|von)",
+        r"sie können diesen inhalt sehen, weil",
+        r"(?:is|are) (?:a|our) partner (?:brand|publication) of",
     ),
     re.I,
 )

@@ -605,6 +605,9 @@ def test_source_list_under_a_sources_heading_is_pruned_other_lists_stay() -> Non
         "Example Aktienkurs",
         "박준석 기자 외 1명",
         "カテゴリーをフォローする",
+        "Welches dieser Mittel ist dein Favorit, wenn du dich erkältet fühlst?",
+        "Example ist eine Partnermarke des Beispiel, beide gehören zu Example News. Sie können diesen Inhalt sehen, "
+        "weil wir ausgewählte Stücke auch Ihnen zur Verfügung stellen.",
     ],
 )
 def test_media_teasers_consent_support_and_shopping_widgets(line: str) -> None:
@@ -621,6 +624,8 @@ def test_media_teasers_consent_support_and_shopping_widgets(line: str) -> None:
         "They said the party would always support us in the vote.",
         "True",
         "Ein Preisvergleich lohnt sich vor dem Kauf.",
+        "Die Studie entstand in partnership with the university, sagte sie.",
+        "Das Team stimmte ab, und die Mehrheit war dafür.",
     ],
 )
 def test_sentences_near_those_widgets_are_kept(line: str) -> None:
