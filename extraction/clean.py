@@ -255,7 +255,8 @@ def prune_source_lists(body: HtmlElement) -> list[str]:
 
 
 def _is_list_block(element: HtmlElement) -> bool:
-    """A list, or a wrapper (a collapsible "more sources") holding lists and no paragraphs."""
+    """A list, or a wrapper (a collapsible "more sources") holding lists and no paragraphs (a
+    short toggle label such as "Quellen anzeigen" is no paragraph)."""
     if not isinstance(element.tag, str):
         return False
     if element.tag in ("ul", "ol"):
@@ -263,7 +264,7 @@ def _is_list_block(element: HtmlElement) -> bool:
     return (
         element.tag in _LIST_TAGS | {"div"}
         and any(True for _ in element.iter("ul", "ol"))
-        and not any(True for _ in element.iter("p"))
+        and not any(len("".join(p.itertext()).strip()) > 40 for p in element.iter("p"))
     )
 
 

@@ -571,7 +571,8 @@ def test_source_list_under_a_sources_heading_is_pruned_other_lists_stay() -> Non
     sources = "<ul><li>Eigene Recherche</li><li>nytimes.com: Behind the tanker (Englisch)</li></ul>"
     body = (
         f"<article><h1>T</h1>{ARTICLE}<ul><li>Machines</li><li>Textiles</li></ul>"
-        f"<div><div>Verwendete Quellen</div></div>{sources}<details><ul><li>wsj.com: More</li></ul></details>"
+        f"<div><div>Verwendete Quellen</div></div>{sources}<details><ul><li>wsj.com: More</li></ul>"
+        f"<summary><p>Quellen anzeigen</p></summary></details>"
         f"</article>"
     )
     text = text_after_pruning(body)
