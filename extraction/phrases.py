@@ -224,6 +224,9 @@ PROMPTS = re.compile(
         r"stimmen sie (?:jetzt )?ab|stimm (?:jetzt )?ab\b|^\W*(?:vote now|take (?:our|the) poll)\b",
         # a pointer to the live blog or dossier closing the text: "Mehr dazu lesen Sie in unserem Liveblog:"
         r"(?:lesen|finden) sie (?:in unserem|im) (?:liveblog|live-?ticker|newsblog|ticker|dossier)\W*$",
+        r"aktuelle entwicklungen (?:im|in unserem) (?:liveblog|live-?ticker|newsblog)\W*$",
+        r"(?:latest|live) (?:updates|developments) (?:in|on) our live ?blog\W*$",
+        r"get (?:real-time|live|instant|the latest) (?:updates|alerts|news)\b",
         r"(?:カテゴリー|キーワード|著者|記者|トピック)をフォロー",
         # shopping widgets: offers, price comparisons
         r"jetzt (?:bei|auf) \S+(?: \S+)? (?:abschließen|kaufen|bestellen|sichern|buchen)\b",
@@ -335,6 +338,7 @@ EXACT_JUNK = re.compile(
         r"news feed",
         r"close",
         r"embed",
+        r"(?<=[→›»] )[\w-]+",  # an arrow link label: "→ Schwerpunkt"
         r"(?-i:false|true|null|undefined|NaN)",
         # table-of-contents headings (the in-page link list under them is pruned)
         r"auf dieser seite|in diesem artikel|inhaltsverzeichnis|table of contents|in this article|contents|"

@@ -607,6 +607,9 @@ def test_source_list_under_a_sources_heading_is_pruned_other_lists_stay() -> Non
         "박준석 기자 외 1명",
         "カテゴリーをフォローする",
         "Welches dieser Mittel ist dein Favorit, wenn du dich erkältet fühlst?",
+        "- → Schwerpunkt",
+        "Get real-time updates and result insights on the exam results.",
+        "Durch den Angriff eskalierte die Lage. Aktuelle Entwicklungen im Liveblog.",
         "Example ist eine Partnermarke des Beispiel, beide gehören zu Example News. Sie können diesen Inhalt sehen, "
         "weil wir ausgewählte Stücke auch Ihnen zur Verfügung stellen.",
     ],
@@ -627,6 +630,8 @@ def test_media_teasers_consent_support_and_shopping_widgets(line: str) -> None:
         "Ein Preisvergleich lohnt sich vor dem Kauf.",
         "Die Studie entstand in partnership with the university, sagte sie.",
         "Das Team stimmte ab, und die Mehrheit war dafür.",
+        "Schwerpunkt",
+        "Die Redaktion berichtet im Liveblog über die aktuellen Entwicklungen in der Region und darüber hinaus.",
     ],
 )
 def test_sentences_near_those_widgets_are_kept(line: str) -> None:
