@@ -15,6 +15,7 @@ import re
 from lxml.html import HtmlElement
 
 from extraction.metadata import clean_text, squash
+from extraction.phrases import SOURCES_HEADING
 
 SHORT_TEXT = 200  # characters: below this the extracted body is considered missing
 disabled: set[str] = set()  # rule names switched off (evaluation / ablation only)
@@ -187,7 +188,7 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
         return []
     budget = max(_paragraph_text(body), 1) * max_share
     spent = 0
-    removed: list[str] = []
+    removed: list[str] = prune_source_lists(body)
     stack = list(reversed(body))
     while stack:
         element = stack.pop()
@@ -211,6 +212,60 @@ def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
         else:
             stack.extend(reversed(element))
     return removed
+
+
+_HEADING_TAGS = ("p", "div", "span", "strong", "b", "summary", "dt", *sorted(_SUBHEADINGS))
+_LIST_TAGS = frozenset({"ul", "ol", "details"})
+
+
+def prune_source_lists(body: HtmlElement) -> list[str]:
+    """A "Quellen:" / "Verwendete Quellen" / "Sources" heading and the lists right after it: the
+    sources a piece used, listed under the text, are not article text (the heading alone is often
+    a bare div, so it never reaches the line rules). Only lists directly following the heading go."""
+    if "source-list" in disabled:
+        return []
+    removed: list[str] = []
+    for heading in list(body.iter(*_HEADING_TAGS)):
+        own = (heading.text or "").strip()
+        if not own or len(own) > 40 or not SOURCES_HEADING.match(own) or heading.getparent() is None:
+            continue
+        if len(" ".join(heading.itertext()).strip()) > 40:
+            continue
+        node = heading
+        for _ in range(2):  # the heading may sit alone in a wrapper whose sibling is the list
+            sibling = node.getnext()
+            if sibling is not None and _is_list_block(sibling):
+                break
+            parent = node.getparent()
+            if parent is None or parent.tag in _NEVER_REMOVE or len(" ".join(parent.itertext()).strip()) > 40:
+                break
+            node = parent
+        if (node.tail or "").strip():  # "Sources" run into a sentence ("... used:") is not a bare heading
+            continue
+        lists = []
+        sibling = node.getnext()
+        while sibling is not None and _is_list_block(sibling):
+            lists.append(sibling)
+            sibling = sibling.getnext()
+        if lists:
+            for element in [*lists, node]:
+                drop_keep_tail(element)
+            removed.append("source-list")
+    return removed
+
+
+def _is_list_block(element: HtmlElement) -> bool:
+    """A list, or a wrapper (a collapsible "more sources") holding lists and no paragraphs (a
+    short toggle label such as "Quellen anzeigen" is no paragraph)."""
+    if not isinstance(element.tag, str):
+        return False
+    if element.tag in ("ul", "ol"):
+        return True
+    return (
+        element.tag in _LIST_TAGS | {"div"}
+        and any(True for _ in element.iter("ul", "ol"))
+        and not any(len("".join(p.itertext()).strip()) > 40 for p in element.iter("p"))
+    )
 
 
 # rules whose elements are lists of links to elsewhere: a heading right above one is its title

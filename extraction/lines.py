@@ -29,6 +29,7 @@ from extraction.phrases import (
     HEADING_LINE,
     LEGAL,
     LINK_HINT,
+    MEDIA_TEASER,
     PLACEHOLDER,
     PROMPTS,
     READ_ALSO_RUN_IN,
@@ -331,6 +332,7 @@ LINE_RULES: dict[str, LineRule] = {
     "end-credit": _end_credit,
     "tweet": _drop_matching(TWEET),
     "embed-placeholder": _drop_matching(EMBED_PLACEHOLDER),
+    "media-teaser": _drop_matching(MEDIA_TEASER, max_words=80),
     "caption-line": _drop_matching(CAPTION_LINE, max_words=60),
     "repeat": _repeats,  # last: what stood between two copies is gone by now
 }

@@ -20,18 +20,24 @@ TEASER_HEADINGS = phrases(
     r"also read",
     r"more (?:from|on|about|stories|news|in)\b.{0,40}",
     r"related(?: (?:articles?|stories|content|news|topics|coverage))?",
-    r"recommended(?: for you)?",
+    r"recommended(?: for you| videos?| reading| stories)?",
     r"you (?:may|might) (?:also )?(?:like|be interested in)",
     r"others are reading(?: now)?",
     r"most (?:read|popular|viewed)(?: in [\w &-]{1,30})?",
     r"trending(?: now)?",
     r"top stories",
+    r"latest (?:news|stories|articles)",
+    r"further (?:reading|links)",
+    r"(?:\w+ )?access ranking",
     r"lesen sie (?:auch|mehr|hier)",
     r"zum (?:artikel|beitrag|video|interview|liveblog|ticker)",
     r"hier geht(?:'|’)?s zum (?:artikel|beitrag|video)",
     r"auch interessant",
     r"mehr zum thema.{0,40}",
     r"weitere (?:artikel|nachrichten|themen).{0,30}",
+    r"weiterführende (?:links|artikel|beiträge)",
+    r"(?:neue|neueste) (?:nachrichten|artikel|meldungen)",
+    r"mehr themen\b.{0,40}",
     r"das könnte sie (?:auch )?interessieren",
     r"meistgelesen",
     r"empfehlungen",
@@ -59,6 +65,7 @@ TEASER_HEADINGS = phrases(
     r"ilgili haberler",
     r"関連記事",
     r"関連キーワード",
+    r"アクセスランキング",
     r"おすすめ(?:情報|記事)?",
     r"あわせて読みたい",
     r"人気記事",
@@ -204,6 +211,26 @@ PROMPTS = re.compile(
         r"kommentar abgeben",
         r"ihre meinung (?:ist|interessiert)",
         r"unterstützen sie uns",
+        # support-us and donation boxes
+        # (anchored: "um die Ukraine zu unterstützen" in a sentence is article text)
+        r"^\W*um \w+ zu unterstützen\W*$",
+        r"^[^\w\s]+\s*\w+ unterstützen\W*$|^\W*jetzt (?:\w+ )?unterstützen\W*$",
+        r"jetzt spenden|spenden sie (?:jetzt|uns)",
+        r"(?:donate|contribute) (?:now|today)|^\W*(?:make a (?:donation|contribution)|support us)\b",
+        r"^\W*(?:faites un don|faire un don|haz (?:una|tu) donación|dona ahora)",
+        r"folgst du (?:uns|schon)",
+        # reader polls
+        r"(?:ist|wäre) (?:dein|ihr) favorit\b",
+        r"stimmen sie (?:jetzt )?ab|stimm (?:jetzt )?ab\b|^\W*(?:vote now|take (?:our|the) poll)\b",
+        # a pointer to the live blog or dossier closing the text: "Mehr dazu lesen Sie in unserem Liveblog:"
+        r"(?:lesen|finden) sie (?:in unserem|im) (?:liveblog|live-?ticker|newsblog|ticker|dossier)\W*$",
+        r"aktuelle entwicklungen (?:im|in unserem) (?:liveblog|live-?ticker|newsblog)\W*$",
+        r"(?:latest|live) (?:updates|developments) (?:in|on) our live ?blog\W*$",
+        r"get (?:real-time|live|instant|the latest) (?:updates|alerts|news)\b",
+        r"(?:カテゴリー|キーワード|著者|記者|トピック)をフォロー",
+        # shopping widgets: offers, price comparisons
+        r"jetzt (?:bei|auf) \S+(?: \S+)? (?:abschließen|kaufen|bestellen|sichern|buchen)\b",
+        r"(?:amazon|original)-?preis|blitzangebot|im preisvergleich",
         r"whatsapp-?kanal",
         r"zitiervorschlag",
         r"\(abgerufen am",
@@ -310,6 +337,16 @@ EXACT_JUNK = re.compile(
         r"nach oben",
         r"news feed",
         r"close",
+        r"embed",
+        r"(?<=[→›»] )[\w-]+",  # an arrow link label: "→ Schwerpunkt"
+        r"(?-i:false|true|null|undefined|NaN)",
+        # table-of-contents headings (the in-page link list under them is pruned)
+        r"auf dieser seite|in diesem artikel|inhaltsverzeichnis|table of contents|in this article|contents|"
+        r"índice|sommaire|indice|inhoudsopgave|目次|목차",
+        # stock ticker widgets: "Example Aktienkurs"
+        r"(?:[\w.&-]+ ){1,3}(?:aktienkurs|stock price|share price|cotización)",
+        # Korean bylines: "Name 기자 외 1명"
+        r"\S{2,4} 기자(?: 외 \d+ ?명)?",
         r"schließen",
         r"menu",
         r"menü",
@@ -393,6 +430,10 @@ DISCLAIMER = re.compile(
         r"past performance is not (?:a )?(?:reliable )?(?:indicator|guarantee)",
         r"no constituye (?:una )?(?:recomendación|asesoramiento|consejo) (?:de inversión|financier)",
         r"ne constitue pas un conseil (?:en investissement|financier)",
+        # syndication notices: a piece shown from a partner brand of the publisher
+        r"ist eine partnermarke (?:des|der|von)",
+        r"sie können diesen inhalt sehen, weil",
+        r"(?:is|are) (?:a|our) partner (?:brand|publication) of",
     ),
     re.I,
 )
@@ -470,6 +511,18 @@ EMBED_PLACEHOLDER = re.compile(
     r"diesen beitrag (?:auf|bei) \w+ (?:ansehen|anzeigen))\W*$",
     re.I,
 )
+# video and audio teasers: a summary closing with its date and running time ("... 21.04.2024 | 3:18 min")
+MEDIA_TEASER = re.compile(
+    r"(?:\d{1,2}\.\d{1,2}\.\d{2,4}\s*)?\|\s*\d{1,3}:\d{2}(?::\d{2})?(?:\s*min\.?)?\W*$|"
+    r"\d{1,2}\.\d{1,2}\.\d{2,4}\s+\d{1,3}:\d{2}\s*min\.?\W*$|\(\d{1,3}:\d{2}(?::\d{2})?\s*min\.?\)\W*$",
+    re.I,
+)
+# the heading of a source list under the article ("Verwendete Quellen", "Sources"): the list is not text
+SOURCES_HEADING = re.compile(
+    r"^\W*(?:(?:verwendete|unsere|genutzte|weitere) )?(?:quellen(?:angaben)?|sources?(?: used)?|our sources|"
+    r"fuentes|fonti|fontes|bronnen|kilder|källor|źródła|情報源|출처)\W*$",
+    re.I,
+)
 TWEET = re.compile(r"pic\.twitter\.com/|^\W*—\s.{1,60}\(@\w+\)\s.{3,30}\d{4}\W*$", re.I)
 CONTACT_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # subscription and account notices that run long; only trusted in the closing lines
@@ -497,6 +550,10 @@ CONSENT = re.compile(
         r"externe[nr]? inhalt",
         r"ich bin damit einverstanden",
         r"personenbezogene daten an drittplattformen",
+        r"ein klick für den datenschutz",
+        r"erst wenn sie (?:hier |darauf )?klicken",
+        r"ihre ip-adresse (?:wird|an)",
+        r"(?:click|tap) (?:here |the button )?to (?:load|show|view|enable) (?:the )?(?:content|embed|graphic|chart|video)",
         r"third[- ]party (?:content|provider|platform)s?.{0,80}(?:consent|accept|allow)",
         r"(?:consent|accept|allow).{0,80}third[- ]party (?:content|provider|platform)s?",
     ),

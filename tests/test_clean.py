@@ -562,3 +562,82 @@ def test_outlet_families_end_to_end_in_html() -> None:
     ):  # fmt: skip
         assert junk not in result.text, junk
     assert result.title == TITLE and result.published.date == "2026-02-09"
+
+
+# --- second precision pass: source lists, media teasers, widgets ----------------------------------
+
+
+def test_source_list_under_a_sources_heading_is_pruned_other_lists_stay() -> None:
+    sources = "<ul><li>Eigene Recherche</li><li>nytimes.com: Behind the tanker (Englisch)</li></ul>"
+    body = (
+        f"<article><h1>T</h1>{ARTICLE}<ul><li>Machines</li><li>Textiles</li></ul>"
+        f"<div><div>Verwendete Quellen</div></div>{sources}<details><ul><li>wsj.com: More</li></ul>"
+        f"<summary><p>Quellen anzeigen</p></summary></details>"
+        f"</article>"
+    )
+    text = text_after_pruning(body)
+    assert "Machines" in text and "Textiles" in text and "Paragraph number 5" in text
+    for junk in ("Verwendete Quellen", "Eigene Recherche", "nytimes.com", "wsj.com"):
+        assert junk not in text
+    # a "Quellen:" paragraph before a list wrapper goes too; a sources heading over paragraphs stays
+    assert "Landtag" not in text_after_pruning(
+        f"{ARTICLE}<p>Quellen:<br/></p><div><ul><li>Landtag NRW</li></ul></div>"
+    )
+    kept = text_after_pruning(f"<h1>T</h1>{ARTICLE}<h2>Sources</h2><p>Three officials spoke to us.</p>")
+    assert "Sources" in kept and "Three officials" in kept
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Nach dem Angriff auf Israel wurden in Brüssel Sanktionen beschlossen. 18.04.2024 | 0:21 min",
+        "Der Politologe hält neue Sanktionen für begrenzt. 17.04.2024 | 6:00 min",
+        "Ein Klick für den Datenschutz",
+        "Folgst du schon 20 Minuten auf Whatsapp?",
+        "❤ Example unterstützen",
+        "um Example zu unterstützen:",
+        "- Jetzt bei Examplemobil (Crash) abschließen",
+        "Jetzt als Amazon Blitzangebot",
+        "Mehr zur Lage im Nahen Osten lesen Sie in unserem Liveblog:",
+        "Auf dieser Seite:",
+        "Table of contents",
+        "Embed",
+        "- false",
+        "Example Aktienkurs",
+        "박준석 기자 외 1명",
+        "カテゴリーをフォローする",
+        "Welches dieser Mittel ist dein Favorit, wenn du dich erkältet fühlst?",
+        "- → Schwerpunkt",
+        "Get real-time updates and result insights on the exam results.",
+        "Durch den Angriff eskalierte die Lage. Aktuelle Entwicklungen im Liveblog.",
+        "Example ist eine Partnermarke des Beispiel, beide gehören zu Example News. Sie können diesen Inhalt sehen, "
+        "weil wir ausgewählte Stücke auch Ihnen zur Verfügung stellen.",
+    ],
+)
+def test_media_teasers_consent_support_and_shopping_widgets(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Der Bundestag stimmte am 18.04.2024 um 14:30 Uhr ab, danach ging es weiter.",
+        "Die Länder wollen Kiew weiter unterstützen, um die Ukraine zu unterstützen.",
+        "Vor allem junge Menschen unterstützen Nadeschdin",
+        "Ukraine unterstützen",
+        "They said the party would always support us in the vote.",
+        "True",
+        "Ein Preisvergleich lohnt sich vor dem Kauf.",
+        "Die Studie entstand in partnership with the university, sagte sie.",
+        "Das Team stimmte ab, und die Mehrheit war dafür.",
+        "Schwerpunkt",
+        "Die Redaktion berichtet im Liveblog über die aktuellen Entwicklungen in der Region und darüber hinaus.",
+    ],
+)
+def test_sentences_near_those_widgets_are_kept(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip(), line]
+
+
+def test_further_links_heading_and_its_items_go() -> None:
+    text = f"{PARAGRAPH}\nWeiterführende Links\nJetzt als Amazon Blitzangebot\nNeue Nachrichten\n{PARAGRAPH}"
+    assert clean(text) == [PARAGRAPH.strip(), PARAGRAPH.strip()]
