@@ -405,13 +405,13 @@ def _capitalised(name: str) -> bool:
 
 def _by_line_after_headline(tree: HtmlElement, reach: int = 400) -> list[str]:
     """The credit in a "By X" line just below the headline, for pages with no byline markup at all:
-    the first text after the h1 (within ``reach`` characters) that starts with a capitalised "By"
+    the first text after the visible headline (within ``reach`` characters) that starts with a capitalised "By"
     word. Only the part before the first comma counts ("By Desk, in News, Business")."""
-    h1 = next(tree.iter("h1"), None)
-    if h1 is None:
+    headline = headline_element(tree)
+    if headline is None:
         return []
     seen = 0
-    for node in h1.xpath("following::text()")[:200]:
+    for node in headline.xpath("following::text()")[:200]:
         parent = node.getparent()
         if parent is None or parent.tag in ("script", "style") or not isinstance(parent.tag, str):
             continue
