@@ -36,7 +36,7 @@ from prefect.client.schemas.objects import ConcurrencyLeaseHolder, StateType
 from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
 from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.states import Cancelled, Completed, Failed, State
 
 from archive.records import RunManifest
@@ -128,9 +128,16 @@ def site_limit_name(site: str) -> str:
 
 def ensure_site_limit(name: str) -> None:
     """Create the site's one-slot limit on first use; it then shows under Concurrency in the
-    dashboard, where an operator may inspect or reset it. Losing a creation race is fine."""
-    with get_client(sync_client=True) as client, suppress(ObjectAlreadyExists):
-        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+    dashboard, where an operator may inspect or reset it. Looked up first: the server logs a
+    refused duplicate creation as an error with a traceback. Losing a creation race is fine."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+            return
+        except ObjectNotFound:
+            pass
+        with suppress(ObjectAlreadyExists):
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
 def slot_free_within(name: str, wait_seconds: float) -> bool:
