@@ -197,12 +197,9 @@ def headline_element(tree: HtmlElement) -> HtmlElement | None:
         trail_h1 = trail_h1 if trail_h1 is not None else h1
     if trail_h1 is None:
         return None
-    after = False
-    for element in tree.iter():
-        if element is trail_h1:
-            after = True
-        elif after and element.tag == "h2" and not _in_trail(element):
-            return element if _heading_text(element) else None
+    for h2 in trail_h1.xpath("following::h2"):
+        if not _in_trail(h2):
+            return h2 if _heading_text(h2) else None
     return None
 
 
