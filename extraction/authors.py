@@ -345,9 +345,10 @@ def _header_persons(tree: HtmlElement) -> list[str]:
     return [n for n, _ in byline_authors(tree, header_only=True) if looks_like_person(n)][:1]
 
 
+# words that label an author credit, shared by the bold-label and the credit-line readers
+_LABEL_WORDS = r"autor(?:in)?|author|written by|texto|texte|tekst|reporter(?:in)?"
 _AUTHOR_LABEL = re.compile(
-    r"^\s*(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|author|written by|texto|texte|tekst|reporter(?:in)?|"
-    r"periodista|journaliste|giornalista)\s*:?\s*$",
+    rf"^\s*(?:autor(?:in)?\s*/\s*autor(?:in)?|{_LABEL_WORDS}|periodista|journaliste|giornalista)\s*:?\s*$",
     re.I,
 )
 
@@ -367,8 +368,7 @@ def _labelled_persons(tree: HtmlElement) -> list[str]:
 
 
 _CREDIT_LABEL = re.compile(
-    r"^\s*[(（]?\s*(?:autor(?:in)?|author|authors|written by|von|by|texto|texte|tekst|reporter(?:in)?|"
-    r"作者|记者|記者|撰文|撰稿|责编|责任编辑|責任編輯|编辑|編輯)\s*[:：]",
+    rf"^\s*[(（]?\s*(?:{_LABEL_WORDS}|authors|von|by|作者|记者|記者|撰文|撰稿|责编|责任编辑|責任編輯|编辑|編輯)\s*[:：]",
     re.I,
 )
 _CREDIT_LINE = re.compile(_CREDIT_LABEL.pattern + r"\s*(?P<names>[^:：]+?)\s*[)）]?$", re.I)
