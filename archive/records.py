@@ -6,6 +6,8 @@ Every field documented here is also described in ``docs/archive.md``; bump
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -13,6 +15,13 @@ from pydantic import BaseModel, Field
 SCHEMA_VERSION = 1
 
 DateSource = Literal["json-ld", "meta", "time", "htmldate", "url", "feed", "sitemap"]
+
+
+def content_hash(title: str | None, text: str) -> str:
+    """Hash of what a reader sees: NFC-normalised, whitespace-folded title and text (the
+    ``content_hash`` field; here so readers can check a record without the crawler's code)."""
+    norm = " ".join(unicodedata.normalize("NFC", f"{title or ''}\n{text}").split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
 class DateInfo(BaseModel):

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 
 import trafilatura
 
 from archive.keys import article_id
-from archive.records import ArticleRecord, Discovery, ExtractorInfo, RawPointer
+from archive.records import ArticleRecord, Discovery, ExtractorInfo, RawPointer, content_hash
 from dateline import __version__
 from extraction.model import Extraction
-
-
-def content_hash(title: str | None, text: str) -> str:
-    """Hash of what a reader sees: NFC-normalised, whitespace-folded title and text."""
-    norm = " ".join(unicodedata.normalize("NFC", f"{title or ''}\n{text}").split())
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
-
 
 _WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|[^\W\u3040-\u30ff\u3400-\u9fff]+")
 

@@ -9,7 +9,9 @@ their keys); text lengths from a sample of the records those manifests name.
 
 The `archive-health` flow (scheduled daily, see prefect.yaml) writes a table artifact per
 site, an overview table and a report, and ends Completed, or Completed named "Unhealthy"
-when a site is flagged (an automation in automations/ tells operators).
+when a site is flagged (an automation in automations/ tells operators). It also runs
+`archive.verify` over what the last ``verify_days`` days wrote (records parse and match their
+hash, raw pages, URL markers, feed entries) and is Unhealthy when that finds a problem.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from archive import keys
 from archive.reader import ArchiveReader
 from archive.records import ArticleRecord, RunManifest
 from archive.store import NotFound, ObjectStore, open_store
+from archive.verify import VerifyReport, verify
 from dateline.config import DEFAULT_ARCHIVE, load_sites
 from flows.report import site_url
 
@@ -184,6 +187,22 @@ def report_markdown(healths: list[SiteHealth], days: list[date], quiet_days: int
     return "\n".join(lines)
 
 
+def verify_markdown(report: VerifyReport, since: date) -> str:
+    """The verification section of the report: counts, then the first problems."""
+    checked = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(report.checked.items()))
+    lines = [
+        "## Archive verification",
+        "",
+        f"What runs wrote since {since}: checked {checked or 'nothing'}.",
+        "",
+    ]
+    if report.ok:
+        return "\n".join([*lines, "No problems."])
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.problem_counts.items()))
+    lines += [f"**{report.problems} problem(s)**: {kinds}. First ones:", ""]
+    return "\n".join([*lines, *(f"- `{p.line()}`" for p in report.first)])
+
+
 def _sites(reader: ArchiveReader, sites_file: str | None) -> dict[str, str]:
     """Every site in the archive or in the sites file -> its address ("" if no longer configured)."""
     configured = {s.name: site_url(s) for s in load_sites(sites_file).sites}
@@ -197,9 +216,11 @@ def archive_health(
     days: int = 14,
     quiet_days: int = 2,
     sample: int = 200,
+    verify_days: int = 2,
 ) -> State:
     """Per-site articles per day for the last ``days`` days, the share without a found date and
-    the mean text length; Completed named "Unhealthy" when a site's counts fell to zero."""
+    the mean text length, and `dateline verify` over the last ``verify_days`` days (0: skip);
+    Completed named "Unhealthy" when a site's counts fell to zero or verification found damage."""
     logger = get_run_logger()
     store = open_store(archive)
     span = window(datetime.now(UTC).date(), days)
@@ -214,16 +235,24 @@ def archive_health(
     create_table_artifact(
         key="archive-health", table=rows, description=f"Per-site archive health, last {days} days"
     )
-    create_markdown_artifact(
-        key="archive-health-report", markdown=report_markdown(healths, span, quiet_days, archive)
-    )
+    markdown = report_markdown(healths, span, quiet_days, archive)
+    damage: list[str] = []
+    if verify_days > 0:
+        since = span[-1] - timedelta(days=verify_days - 1)
+        checked = verify(store, since=since)
+        markdown += "\n\n" + verify_markdown(checked, since)
+        if not checked.ok:
+            damage = [f"archive verification found {checked.problems} problem(s) since {since}"]
+            for problem in checked.first:
+                logger.error("verify: %s", problem.line())
+    create_markdown_artifact(key="archive-health-report", markdown=markdown)
     bad = flagged(healths, quiet_days)
     for h in bad:
         logger.warning(
             "[%s] no article stored in the last %d day(s) (%s; site %s)",
             h.site, quiet_days, h.status(quiet_days), sites[h.site] or "no longer configured",
         )  # fmt: skip
-    if bad:
-        names = ", ".join(h.site for h in bad)
-        return Completed(name=UNHEALTHY, message=f"no articles recently from: {names}", data=rows)
+    if bad or damage:
+        quiet = [f"no articles recently from: {', '.join(h.site for h in bad)}"] if bad else []
+        return Completed(name=UNHEALTHY, message="; ".join(quiet + damage), data=rows)
     return Completed(message=f"{len(healths)} site(s) healthy", data=rows)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from archive import keys
-from archive.records import ArticleRecord, DateInfo, ExtractorInfo, RunManifest, SiteStats
+from archive import keys, records
+from archive.records import ArticleRecord, DateInfo, ExtractorInfo, RawPointer, RunManifest, SiteStats
 from archive.store import open_store
 from archive.writer import ArchiveWriter
 from flows.health import archive_health, artifact_key, run_day, site_health, window
@@ -20,14 +20,16 @@ from tests.fixtures.prefect_server import PrefectApi
 TODAY = datetime.now(UTC).date()
 
 
-def record(site: str, n: int, text: str, published: str | None, day: date) -> ArticleRecord:
+def record(
+    site: str, n: int, text: str, published: str | None, day: date, raw: RawPointer | None = None
+) -> ArticleRecord:
     url = f"https://{site}.test/story-{day}-{n}"
-    content_hash = hashlib.sha256(f"t\n{text}".encode()).hexdigest()
+    content_hash = records.content_hash("t", text)
     return ArticleRecord(
         id=keys.article_id(url), version=content_hash[:12], url=url, canonical_url=url, site=site, title="t",
         published=DateInfo(date=published, source="meta" if published else None), text=text,
         content_hash=content_hash, word_count=len(text.split()), crawled_at=f"{day}T10:00:00+00:00",
-        run_id=f"run-{day}", extractor=ExtractorInfo(version="0", trafilatura="0"), raw=None,
+        run_id=f"run-{day}", extractor=ExtractorInfo(version="0", trafilatura="0"), raw=raw,
     )  # fmt: skip
 
 
@@ -41,7 +43,9 @@ def crawl_day(writer: ArchiveWriter, site: str, day: date, texts: list[tuple[str
     """What one run on ``day`` leaves: its records and its manifest naming them."""
     written = []
     for n, (text, published) in enumerate(texts):
-        r = record(site, n, text, published, day)
+        url = f"https://{site}.test/story-{day}-{n}"
+        raw = writer.store_raw(site, url, 200, [], text.encode(), datetime.now(UTC))
+        r = record(site, n, text, published, day, raw)
         status = writer.store_article(r)
         written.append(
             {"id": r.id, "key": keys.article_key(site, published, r.id, r.version), "status": status}
@@ -102,7 +106,7 @@ def test_health_flow_flags_sites_that_went_quiet(
     )
     assert state.is_completed() and state.name == "Unhealthy", (state.name, state.message)
     assert "broken" in (state.message or "") and "never" in (state.message or "")
-    assert "steady" not in (state.message or "")
+    assert "steady" not in (state.message or "") and "verification" not in (state.message or "")
 
     run_id = str(state.state_details.flow_run_id)
     overview = {row["site"]: row for row in harness_api.table(run_id, "archive-health")}
@@ -114,3 +118,21 @@ def test_health_flow_flags_sites_that_went_quiet(
     assert all(row["articles"] == 2 and row["failed_pages"] == 1 for row in per_day)
     report = harness_api.artifacts(run_id)["archive-health-report"]["data"]
     assert "**broken**: last article stored" in report and "**never**: nothing stored" in report
+    assert "## Archive verification" in report and "No problems." in report
+
+
+@pytest.mark.slow
+def test_health_flow_reports_archive_damage(archive: str, harness_api: PrefectApi, tmp_path: Path) -> None:
+    store = open_store(archive)
+    victim = next(k for k in store.list("articles/site=steady/") if k.endswith(".json"))
+    (Path(archive) / victim).write_bytes(b'{"schema_version": 1')  # damage behind the store's back
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": [{"name": "steady", "start_urls": ["https://s.test/"]}]}))
+    state = archive_health(
+        archive=archive, sites_file=str(sites_file), days=5, quiet_days=2, return_state=True
+    )
+    assert state.name == "Unhealthy" and "verification found 1 problem" in (state.message or ""), (
+        state.message
+    )
+    report = harness_api.artifacts(str(state.state_details.flow_run_id))["archive-health-report"]["data"]
+    assert f"unreadable: {victim}" in report
