@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import random
@@ -48,6 +49,10 @@ class TransientStoreError(StoreError):
 
 class FatalStoreError(StoreError):
     """Bad credentials, missing bucket, full disk, no permission: retrying cannot help."""
+
+
+class StoreUnavailableError(FatalStoreError):
+    """The endpoint takes connections but does not answer: waiting longer would only stall the run."""
 
 
 class NotFound(KeyError):
@@ -327,6 +332,7 @@ _TRANSIENT_BOTO = (
     bexc.IncompleteReadError,
 )
 _FATAL_BOTO = (bexc.NoCredentialsError, bexc.PartialCredentialsError, bexc.NoRegionError)
+_NO_ANSWER = (bexc.ReadTimeoutError, bexc.ConnectTimeoutError)  # the endpoint is silent, not down
 
 
 class _WriteConflict(TransientStoreError):
@@ -379,8 +385,13 @@ class S3Store:
 
     Endpoint, credentials and region come only from the standard AWS
     environment/config, so the same code talks to AWS, SeaweedFS or MinIO.
-    Botocore retries network errors, 5xx and throttling itself; what is still
-    failing afterwards surfaces as TransientStoreError.
+
+    Retries are ours, not botocore's, so their total time is bounded: a transient error
+    (refused connection, 5xx, throttling) is retried with backoff for up to ``outage_seconds``
+    (an S3 restart or a failover is ridden out); what still fails surfaces as
+    TransientStoreError, and while the store stays down later calls try once instead of
+    waiting the whole budget again. An endpoint that accepts connections but never answers
+    is given ``timeout_attempts`` tries of ``read_timeout`` seconds, then StoreUnavailableError.
     """
 
     def __init__(
@@ -389,9 +400,10 @@ class S3Store:
         prefix: str = "",
         *,
         client: S3Client | None = None,
-        max_attempts: int = 5,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 8.0,
+        outage_seconds: float = 90.0,
+        timeout_attempts: int = 2,
         conflict_attempts: int = 5,
         list_page_size: int = 1000,
     ) -> None:
@@ -399,8 +411,12 @@ class S3Store:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self._conflict_attempts = conflict_attempts
-        self._paging: Any = {"PageSize": list_page_size}
-        self._client = client or _make_client(max_attempts, connect_timeout, read_timeout)
+        self._page_size = list_page_size
+        self._outage = outage_seconds
+        self._timeout_attempts = timeout_attempts
+        self._down = False  # the last call used up its retry budget: try once until one succeeds
+        self._silent = False  # ... and it did so because the endpoint never answered
+        self._client = client or _make_client(connect_timeout, read_timeout)
 
     def __repr__(self) -> str:
         return f"S3Store({self.uri!r})"
@@ -409,6 +425,34 @@ class S3Store:
         return self.prefix + validate_key(key)
 
     def _call(self, fn: Callable[[], T], what: str) -> T:
+        """Run one S3 call with bounded retries (see the class doc); errors become store errors."""
+        deadline = time.monotonic() + (0 if self._down else self._outage)
+        silent, delay = 0, 0.5
+        silent_limit = 1 if self._silent else self._timeout_attempts
+        while True:
+            try:
+                result = self._once(fn, what)
+            except _WriteConflict:
+                raise  # put_if_absent retries the race itself, quickly
+            except TransientStoreError as exc:
+                silent = silent + 1 if isinstance(exc.__cause__, _NO_ANSWER) else 0
+                if silent >= silent_limit:
+                    self._down = self._silent = True
+                    raise StoreUnavailableError(
+                        f"{what}: S3 endpoint {self._client.meta.endpoint_url} does not answer "
+                        f"({silent} tries timed out): {exc.__cause__}"
+                    ) from exc
+                if time.monotonic() + delay > deadline:
+                    self._down = True
+                    raise
+                time.sleep(delay * random.uniform(0.75, 1.25))
+                delay = min(delay * 2, 8.0)
+                continue
+            self._down = self._silent = False
+            return result
+
+    @staticmethod
+    def _once(fn: Callable[[], T], what: str) -> T:
         try:
             return fn()
         except Exception as exc:
@@ -419,9 +463,12 @@ class S3Store:
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
         full = self._key(key)
-        md5 = base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+        digest = hashlib.md5(data)
+        md5 = base64.b64encode(digest.digest()).decode("ascii")
+        maybe_landed = False  # an earlier try of ours failed without a clear "not stored"
 
         def put() -> bool:
+            nonlocal maybe_landed
             try:
                 self._client.put_object(
                     Bucket=self.bucket,
@@ -434,16 +481,34 @@ class S3Store:
             except bexc.ClientError as exc:
                 code, status = _error_code(exc)
                 if status == 412 or code == "PreconditionFailed":
+                    if maybe_landed:  # maybe our own earlier try, cut off: make sure it landed whole
+                        self._check_landed(full, digest.hexdigest())
                     return False  # someone (maybe an earlier try of ours) stored it: done
                 if status == 409 and code == "ConditionalRequestConflict":
                     raise _WriteConflict(f"put {full}: concurrent conditional write") from exc
+                maybe_landed = maybe_landed or status >= 500
+                raise
+            except Exception:
+                maybe_landed = True  # cut off on the way: the server may have stored it
                 raise
             return True
 
-        # Botocore already retried network errors and 5xx; only the 409 race is retried here.
+        # _call retries network errors and 5xx; the 409 race is retried here.
         return retry_transient(
             lambda: self._call(put, f"put {full}"), self._conflict_attempts, 0.1, retry_on=_WriteConflict
         )
+
+    def _check_landed(self, full: str, md5_hex: str) -> None:
+        """After a retried put found the key taken: the object there must be complete.
+
+        Put-if-absent cannot replace it, so a damaged one is an error for this page (and
+        ``dateline verify`` names it), never a silent success.
+        """
+        head = self._client.head_object(Bucket=self.bucket, Key=full)
+        etag = str(head.get("ETag", "")).strip('"').lower()
+        if len(etag) == 32 and "-" not in etag and etag != md5_hex:
+            size = head.get("ContentLength")
+            raise FatalStoreError(f"put {full}: the stored object differs from what was sent ({size} bytes)")
 
     def get(self, key: str) -> bytes:
         full = self._key(key)
@@ -495,38 +560,41 @@ class S3Store:
         except NotFound:
             return False
 
+    def _pages(self, full: str, **extra: Any) -> Iterator[Any]:
+        """list_objects_v2 page by page, each page its own retried call (a failed page is asked
+        again from its continuation token: a listing is never silently cut short)."""
+        token: str | None = None
+        while True:
+            args: Any = {"Bucket": self.bucket, "Prefix": full, "MaxKeys": self._page_size, **extra}
+            if token:
+                args["ContinuationToken"] = token
+            page: Any = self._call(functools.partial(self._client.list_objects_v2, **args), f"list {full}")
+            yield page
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+
     def list(self, prefix: str) -> Iterator[str]:
         full = self.prefix + validate_key(prefix, allow_prefix=True)
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=full, PaginationConfig=self._paging
-        )
-        iterator = iter(pages)
-        while True:
-            page = self._call(lambda: next(iterator, None), f"list {full}")
-            if page is None:
-                return
+        for page in self._pages(full):
             for item in page.get("Contents", []):
                 yield item["Key"][len(self.prefix) :]
 
     def list_dirs(self, prefix: str) -> KeyList:
         full = self.prefix + validate_key(prefix, allow_prefix=True)
-        paginator = self._client.get_paginator("list_objects_v2")
-
-        def collect() -> list[str]:
-            found = []
-            for page in paginator.paginate(
-                Bucket=self.bucket, Prefix=full, Delimiter="/", PaginationConfig=self._paging
-            ):
-                found += [p["Prefix"][len(self.prefix) :] for p in page.get("CommonPrefixes", [])]
-            return sorted(found)
-
-        return self._call(collect, f"list_dirs {full}")
+        found = []
+        for page in self._pages(full, Delimiter="/"):
+            found += [p["Prefix"][len(self.prefix) :] for p in page.get("CommonPrefixes", [])]
+        return sorted(found)
 
 
-def _make_client(max_attempts: int, connect_timeout: float, read_timeout: float) -> S3Client:
-    """A client configured only from the standard AWS env vars / config files."""
+def _make_client(connect_timeout: float, read_timeout: float) -> S3Client:
+    """A client configured only from the standard AWS env vars / config files.
+
+    One attempt per botocore call: S3Store retries itself, within a bounded time.
+    """
     config = Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": 1},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         connect_timeout=connect_timeout,

@@ -294,7 +294,7 @@ def test_open_store_s3_uri_and_env(aws_env: None, monkeypatch: pytest.MonkeyPatc
 
 def test_s3_unreachable_endpoint_is_transient(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
-    store = S3Store("bucket", "p", max_attempts=2, connect_timeout=0.5, read_timeout=0.5)
+    store = S3Store("bucket", "p", outage_seconds=2, connect_timeout=0.5, read_timeout=0.5)
     started = time.monotonic()
     with pytest.raises(TransientStoreError):
         store.put_if_absent("k.json", b"1")
@@ -305,9 +305,30 @@ def test_s3_unreachable_endpoint_is_transient(aws_env: None, monkeypatch: pytest
     assert time.monotonic() - started < 15
 
 
-def stubbed(aws_env: None) -> tuple[S3Store, Stubber]:
-    store = S3Store("bucket", "pre", conflict_attempts=3)
+def stubbed(aws_env: None, outage_seconds: float = 0) -> tuple[S3Store, Stubber]:
+    """A store on a stubbed client; no retry budget by default, so each stubbed answer is final."""
+    store = S3Store("bucket", "pre", conflict_attempts=3, outage_seconds=outage_seconds)
     return store, Stubber(store._client)
+
+
+def test_s3_transient_errors_are_retried_within_the_budget_then_fail_fast(aws_env: None) -> None:
+    store, stub = stubbed(aws_env, outage_seconds=3)
+    good_etag = '"' + hashlib.md5(b"payload").hexdigest() + '"'
+    client_error(stub, "get_object", "ServiceUnavailable", 503)
+    client_error(stub, "get_object", "InternalError", 500)
+    stub.add_response("get_object", {"Body": body(b"payload"), "ETag": good_etag})
+    for _ in range(20):  # more 503s than fit in the budget (backoff 0.5, 1, 2 s ...)
+        client_error(stub, "get_object", "ServiceUnavailable", 503)
+    with stub:
+        assert store.get("a.json") == b"payload"  # two failures ridden out
+        started = time.monotonic()
+        with pytest.raises(TransientStoreError):
+            store.get("a.json")
+        assert 1.0 < time.monotonic() - started < 5
+        started = time.monotonic()
+        with pytest.raises(TransientStoreError):  # still down: one try, no second budget
+            store.get("a.json")
+        assert time.monotonic() - started < 0.5
 
 
 def client_error(stub: Stubber, method: str, code: str, status: int) -> None:

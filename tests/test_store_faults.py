@@ -1,0 +1,150 @@
+"""S3 store under real faults: SeaweedFS behind a loopback proxy that goes away for over a
+minute, and an endpoint that accepts connections but never answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.store import S3Store, StoreUnavailableError, TransientStoreError
+from archive.verify import verify
+from archive.writer import ArchiveWriter
+from dateline.config import parse_sites
+from dateline.crawljob import ArchiveUnwritableError, run_site_crawl
+from tests.e2e_helpers import FAST_SETTINGS
+from tests.fixtures.s3 import SeaweedFS
+from tests.fixtures.tcp import PausableProxy, SilentServer
+from tests.test_verify import build_archive
+
+pytestmark = pytest.mark.slow
+
+OUTAGE = 65.0  # the issue asks for at least 60 s
+
+
+def _via(endpoint: str, uri: str, monkeypatch: pytest.MonkeyPatch) -> S3Store:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return S3Store(bucket, prefix)
+
+
+def test_store_calls_ride_out_an_outage_of_over_a_minute(
+    seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
+        store = _via(proxy.endpoint, s3_archive_uri, monkeypatch)
+        assert store.put_if_absent("before.json", b"{}")
+        results: dict[str, Any] = {}
+
+        def call(name: str, fn: Any) -> None:
+            try:
+                results[name] = fn()
+            except Exception as exc:  # reported by the asserts below
+                results[name] = exc
+
+        proxy.pause()
+        started = time.monotonic()
+        calls = {
+            "put": lambda: store.put_if_absent("during.json", b'{"a": 1}'),
+            "get": lambda: store.get("before.json"),
+            "list": lambda: list(store.list("")),
+        }
+        threads = [threading.Thread(target=call, args=item) for item in calls.items()]
+        for t in threads:
+            t.start()
+        time.sleep(OUTAGE)
+        proxy.resume()
+        for t in threads:
+            t.join(60)
+        waited = time.monotonic() - started
+        assert results == {"put": True, "get": b"{}", "list": ["before.json", "during.json"]}, results
+        assert waited >= OUTAGE
+        assert (
+            seaweedfs.client()
+            .get_object(Bucket=store.bucket, Key=store.prefix + "during.json")["Body"]
+            .read()
+            == b'{"a": 1}'
+        )
+
+
+def test_outage_longer_than_the_budget_fails_each_call_then_recovers(
+    seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        bucket, _, prefix = s3_archive_uri.removeprefix("s3://").partition("/")
+        store = S3Store(bucket, prefix, outage_seconds=3)
+        proxy.pause()
+        started = time.monotonic()
+        with pytest.raises(TransientStoreError):
+            store.put_if_absent("a.json", b"{}")
+        with pytest.raises(TransientStoreError):  # still down: fails at once, not after 3 s more
+            store.put_if_absent("b.json", b"{}")
+        assert time.monotonic() - started < 6
+        proxy.resume()
+        assert store.put_if_absent("a.json", b"{}")
+
+
+def test_writes_cut_off_by_an_outage_leave_nothing_half_written(
+    seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections are cut repeatedly while an archive is written: every write either lands
+    whole or is retried, and `verify` finds nothing damaged."""
+    with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        stop = threading.Event()
+
+        def flap() -> None:
+            while not stop.wait(0.4):
+                proxy.pause()
+                time.sleep(0.6)
+                proxy.resume()
+
+        flapper = threading.Thread(target=flap)
+        flapper.start()
+        try:
+            records = build_archive(s3_archive_uri, n=8)
+        finally:
+            stop.set()
+            flapper.join()
+        report = verify(_via(proxy.endpoint, s3_archive_uri, monkeypatch))
+        assert report.ok, report.summary()
+        assert report.checked["records"] == len(records) == report.checked["feed_entries"]
+
+
+def test_dead_endpoint_is_detected_within_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    with SilentServer() as silent:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", silent.endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        store = S3Store("bucket", "p")
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="does not answer"):
+            list(store.list("urls/"))
+        assert time.monotonic() - started < 30
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError):
+            ArchiveWriter(store).store.put_if_absent("k.json", b"{}")
+        assert time.monotonic() - started < 30
+
+
+def test_crawl_against_a_dead_endpoint_ends_within_a_minute(
+    demo_site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SilentServer() as silent:
+        for name, value in {"AWS_ENDPOINT_URL": silent.endpoint, "AWS_ACCESS_KEY_ID": "x",
+                            "AWS_SECRET_ACCESS_KEY": "y", "AWS_REGION": "us-east-1"}.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        site = parse_sites({"sites": [demo_site.site_config()]}).sites[0]
+        started = time.monotonic()
+        with pytest.raises(ArchiveUnwritableError) as caught:
+            run_site_crawl(
+                site, user_agent="t", archive_uri="s3://bucket/a", run_id="r", settings=FAST_SETTINGS
+            )
+        elapsed = time.monotonic() - started
+    assert elapsed < 60, elapsed
+    assert "does not answer" in str(caught.value)
