@@ -112,6 +112,7 @@ class SiteStats(BaseModel):
     skipped_not_article: int = 0
     skipped_too_old: int = 0
     skipped_robots: int = 0
+    skipped_over_limit: int = 0  # discovered beyond max_pages (or a sitemap's cap): left for the next run
     throttled: int = 0  # 403/429 answers that slowed the crawl down
     failed: int = 0
     failures_by_reason: dict[str, int] = Field(default_factory=dict)

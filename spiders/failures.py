@@ -46,6 +46,13 @@ def classify_exception(exc: BaseException) -> tuple[str, int | None, str]:
         status = int(exc.response.status)
         return f"http-{status}", status, f"HTTP {status}"
     if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        if text.startswith("redirect loop"):  # spiders.middlewares.RedirectLoop
+            return "redirect-loop", None, detail
+        if "max redirections" in text:  # Scrapy's RedirectMiddleware (REDIRECT_MAX_TIMES)
+            return "too-many-redirects", None, detail
+        if "during decompression" in text:  # Scrapy's HttpCompressionMiddleware (DOWNLOAD_MAXSIZE)
+            return "decompression-limit", None, detail
         m = _ROBOTS_REASON.search(str(exc))
         if m:
             return m.group(1), None, detail

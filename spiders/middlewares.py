@@ -115,3 +115,25 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         if reason is not None:
             raise IgnoreRequest(f"{ROBOTS_UNREACHABLE} ({reason})")
         super().process_request_2(rp, request)
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL of the same chain: following it would never end (and Scrapy's
+    duplicate filter would drop the repeat silently, leaving the page uncounted)."""
+
+
+class RedirectLoopMiddleware:
+    """Sees redirects before Scrapy's RedirectMiddleware and fails a request whose redirect
+    points back into its own chain, so the page ends counted as ``redirect-loop``."""
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        if response.status not in (301, 302, 303, 307, 308) or request.meta.get("dont_redirect"):
+            return response
+        location = response.headers.get(b"Location")
+        if not location:
+            return response
+        target = response.urljoin(location.decode("latin-1")).split("#", 1)[0]
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in chain:
+            raise RedirectLoop(f"redirect loop: {' -> '.join([*chain, target])}"[:500])
+        return response

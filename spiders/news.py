@@ -15,6 +15,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
+from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure as TwistedFailure
 
@@ -29,6 +30,10 @@ from spiders.items import FailureItem, PageItem
 NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 REDIRECT_STATUSES = [301, 302, 303, 307, 308]
 MAX_LISTING_REDIRECTS = 5
+SITEMAP_MAX_URLS = 50_000  # the sitemaps protocol's limit per file; more is not a sitemap we trust
+# An internal DTD that declares entities: what entity-expansion ("billion laughs") attacks need and
+# no real feed does. lxml is never asked to expand them (Scrapy/parsel: resolve_entities=False).
+_ENTITY_DECL = re.compile(rb"<!DOCTYPE[^\[>]*\[[^\]]*<!ENTITY", re.IGNORECASE)
 
 # Paths that are listings, not articles, on almost every news site.
 _LISTING_HINTS = re.compile(
@@ -78,6 +83,7 @@ class NewsSpider(SitemapSpider):
         self._article_patterns = [re.compile(p) for p in site.article_patterns]
         self._exclude = [re.compile(p) for p in site.exclude_patterns]
         self._hints: dict[str, Discovery] = {}
+        self._queued = 0  # article requests queued; discovery stops at max_pages
         # Domains are checked by host_allowed: Scrapy's allow_domains compares host:port.
         self._links = LinkExtractor(deny=site.exclude_patterns)
 
@@ -91,25 +97,78 @@ class NewsSpider(SitemapSpider):
         for url in self.site.start_urls:
             yield self.listing_request(url, "start", self.site.limits.depth)
 
-    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Scrapy's handling for robots.txt and sitemap indexes; urlsets keep their news dates."""
+    def _parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Scrapy's handling for robots.txt and sitemap indexes; urlsets keep their news dates and
+        are read lazily (iterparse), queueing at most ``max_pages`` articles in all and
+        ``SITEMAP_MAX_URLS`` per file. A sitemap that cannot be read is a recorded failure."""
         self._count("sitemaps")
-        if not response.url.endswith("/robots.txt"):
-            body = self._get_sitemap_body(response)
-            if body:
-                sitemap = NewsSitemap(body)
-                if sitemap.type == "urlset":
-                    return list(self._sitemap_requests(sitemap))
-        return super()._parse_sitemap(response)
+        if response.url.endswith("/robots.txt"):
+            yield from super()._parse_sitemap(response)
+            return
+        try:
+            body = self._sitemap_body(response)
+        except ValueError as e:  # Scrapy's decompression limit (DOWNLOAD_MAXSIZE) was hit
+            yield self._source_failure(response, "sitemap", "decompression-limit", str(e))
+            return
+        except (OSError, EOFError) as e:
+            yield self._source_failure(response, "sitemap", "bad-gzip", f"{type(e).__name__}: {e}")
+            return
+        sitemap = NewsSitemap(body) if body else None
+        if sitemap is None or sitemap.type not in ("urlset", "sitemapindex"):
+            yield self._source_failure(
+                response, "sitemap", "invalid-sitemap", "not a sitemap or sitemap index"
+            )
+            return
+        if sitemap.type == "sitemapindex":
+            yield from super()._parse_sitemap(response)
+            return
+        for n, entry in enumerate(sitemap, 1):
+            if n > SITEMAP_MAX_URLS:
+                yield self._source_failure(
+                    response,
+                    "sitemap",
+                    "sitemap-too-large",
+                    f"more than {SITEMAP_MAX_URLS} URLs; the rest ignored",
+                )
+                return
+            yield from self._sitemap_requests([entry])
+
+    def _sitemap_body(self, response: Response) -> bytes | None:
+        """The sitemap's XML; gzip is inflated with Scrapy's own size limit (raises ValueError past it)."""
+        if gzip_magic_number(response):
+            return gunzip(response.body, max_size=self._max_size)
+        return self._get_sitemap_body(response)
+
+    def _source_failure(self, response: Response, role: str, reason: str, detail: str) -> FailureItem:
+        """A feed or sitemap that yielded nothing because it was hostile or broken: a failure, not a log line."""
+        return FailureItem(
+            Failure(
+                url=response.url,
+                site=self.site.name,
+                stage="fetch",
+                reason=reason,
+                detail=f"{role}: {detail}"[:500],
+                status=response.status,
+                at=datetime.now(UTC).isoformat(),
+            )
+        )
 
     def _sitemap_requests(self, entries: Iterable[dict[str, Any]]) -> Iterator[Request]:
         for entry in entries:
             date = entry.get("news_publication_date") or entry.get("lastmod")
             yield from self.article_request(entry["loc"], via="sitemap", sitemap_date=date)
 
-    def parse_feed(self, response: Response) -> Iterator[Request]:
+    def parse_feed(self, response: Response) -> Iterator[Any]:
         """RSS 2.0, RSS 1.0 (RDF) and Atom items: the link and the item's date."""
         self._count("feeds")
+        if _ENTITY_DECL.search(response.body[:65536]):
+            yield self._source_failure(
+                response, "feed", "xml-entities", "the feed declares XML entities (not expanded)"
+            )
+            return
+        if not isinstance(response, TextResponse):
+            yield self._source_failure(response, "feed", "invalid-feed", "not a text/XML response")
+            return
         items = response.xpath("//*[local-name()='item' or local-name()='entry']")
         for item in items:
             link = (
@@ -205,6 +264,8 @@ class NewsSpider(SitemapSpider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         reason, status, detail = classify_failure(failure)
+        if reason in ("redirect-loop", "too-many-redirects") and request is not None:
+            url = request.meta.get("redirect_urls", [url])[0]  # the page discovered, not a hop
         if reason == "robots-disallowed":
             self._count("skipped_robots")
             return
@@ -266,6 +327,9 @@ class NewsSpider(SitemapSpider):
             known.feed_date = known.feed_date or feed_date
             known.sitemap_date = known.sitemap_date or sitemap_date
             return
+        if self._queued >= self.site.limits.max_pages:  # the crawl stops there anyway: keep memory flat
+            self._count("skipped_over_limit")
+            return
         self._hints[url] = Discovery(via=via, feed_date=feed_date, sitemap_date=sitemap_date, referer=referer)
         self._count("discovered")
         if not self.refresh and url_hash(url) in self.archived_hashes:
@@ -274,6 +338,7 @@ class NewsSpider(SitemapSpider):
         if self.too_old(feed_date or sitemap_date):
             self._count("skipped_too_old")
             return
+        self._queued += 1
         yield Request(url, self.parse_article, errback=self.on_error, meta={"role": "article"})
 
     def _count(self, key: str) -> None:

@@ -40,6 +40,7 @@ DUPEFILTER_DEBUG = False
 
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.BackoffMiddleware": 560,  # sees 403/429 before RetryMiddleware (550)
+    "spiders.middlewares.RedirectLoopMiddleware": 610,  # sees redirects before RedirectMiddleware (600)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.middlewares.StrictRobotsTxtMiddleware": 100,
 }
