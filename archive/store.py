@@ -128,9 +128,22 @@ _FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ER
 _TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE, errno.EIO}
 
 
-def _local_error(exc: OSError, what: str) -> StoreError:
+_UNWRITABLE = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def _local_error(exc: OSError, what: str, key: str | None = None) -> StoreError:
+    """Map an OSError; a full or read-only disk gets one short line naming the key, because that
+    line is what an operator reads in the run summary (a temp file path would hide it)."""
     if exc.errno in _TRANSIENT_ERRNOS:
         return TransientStoreError(f"{what}: {exc}")
+    if key is not None and exc.errno in _UNWRITABLE:
+        return FatalStoreError(f"archive not writable: {_UNWRITABLE[exc.errno]}, at {key}")
     kind = "fatal" if exc.errno in _FATAL_ERRNOS else "unexpected"
     return FatalStoreError(f"{what} ({kind}): {exc}")
 
@@ -177,7 +190,7 @@ class LocalStore:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
 
-    def _guard(self, fn: Callable[[], T], what: str, missing_ok: bool = False) -> T:
+    def _guard(self, fn: Callable[[], T], what: str, missing_ok: bool = False, key: str | None = None) -> T:
         """Run a file operation, mapping OSError to store errors (and retrying transient ones)."""
 
         def call() -> T:
@@ -189,13 +202,13 @@ class LocalStore:
                 # e.g. key 'a/b' when 'a' is a file: S3 allows both, a folder cannot
                 raise FatalStoreError(f"{what}: key collides with a folder or file: {exc}") from exc
             except OSError as exc:
-                raise _local_error(exc, what) from exc
+                raise _local_error(exc, what, key) from exc
 
         return retry_transient(call, self._attempts, self._delay)
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
         path = self._path(key)
-        return self._guard(lambda: self._put(path, data), f"put {key}")
+        return self._guard(lambda: self._put(path, data), f"put {key}", key=key)
 
     def _put(self, path: Path, data: bytes) -> bool:
         if _is_stored(path):

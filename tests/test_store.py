@@ -177,9 +177,31 @@ def test_local_full_disk_is_fatal_and_cleans_up(tmp_path: Path, monkeypatch: pyt
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "link", no_space)
-    with pytest.raises(FatalStoreError, match="No space"):
+    with pytest.raises(FatalStoreError) as caught:
         store.put_if_absent("d/k.json", b"1")
+    assert str(caught.value) == "archive not writable: no space left on device, at d/k.json"
     assert list((tmp_path / "arc" / "d").iterdir()) == []
+
+
+@pytest.mark.parametrize("call", ["fsync", "mkdir"])
+def test_local_disk_full_anywhere_in_a_put_is_one_clear_line(
+    call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC from the data's fsync (delayed allocation) or from creating the key's folder."""
+    store = LocalStore(tmp_path / "arc")
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if call == "fsync":
+        monkeypatch.setattr(os, "fsync", no_space)
+    else:
+        monkeypatch.setattr(Path, "mkdir", no_space)
+    key = "raw/site=a/date=2026-12-01/x.warc.gz"
+    with pytest.raises(FatalStoreError) as caught:
+        store.put_if_absent(key, b"1")
+    assert str(caught.value) == f"archive not writable: no space left on device, at {key}"
+    assert not store.exists(key) and list(store.list("")) == []
 
 
 def test_local_transient_error_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
