@@ -452,8 +452,8 @@ class S3Store:
                 if silent >= silent_limit:
                     self._down = self._silent = True
                     raise StoreUnavailableError(
-                        f"{what}: S3 endpoint {self._client.meta.endpoint_url} does not answer "
-                        f"({silent} tries timed out): {exc.__cause__}"
+                        f"archive not reachable: S3 endpoint {self._client.meta.endpoint_url} does not "
+                        f"answer ({silent} tries timed out), at {what}"
                     ) from exc
                 if time.monotonic() + delay > deadline:
                     self._down = True

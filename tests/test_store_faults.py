@@ -148,3 +148,30 @@ def test_crawl_against_a_dead_endpoint_ends_within_a_minute(
         elapsed = time.monotonic() - started
     assert elapsed < 60, elapsed
     assert "does not answer" in str(caught.value)
+
+
+def test_cli_crawl_against_a_dead_endpoint_exits_2_with_one_clear_line(
+    demo_site: Any, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    sites = tmp_path / "sites.yaml"
+    sites.write_text(yaml.safe_dump({"sites": [demo_site.site_config()]}))
+    with SilentServer() as silent:
+        env = {**os.environ, "AWS_ENDPOINT_URL": silent.endpoint, "AWS_ACCESS_KEY_ID": "x",
+               "AWS_SECRET_ACCESS_KEY": "y", "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+               "PREFECT_HOME": str(tmp_path / "prefect")}  # fmt: skip
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "dateline.cli", "crawl", "--sites", str(sites), "--archive", "s3://b/a"],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "could not be crawled: demo-news" in done.stderr
+    assert "does not answer" in done.stderr
+    assert elapsed < 150, elapsed  # measured ~75 s: ~20 s Prefect start, ~40 s the crawl (child + manifest)
