@@ -175,3 +175,46 @@ def test_cli_crawl_against_a_dead_endpoint_exits_2_with_one_clear_line(
     assert "could not be crawled: demo-news" in done.stderr
     assert "does not answer" in done.stderr
     assert elapsed < 150, elapsed  # measured ~75 s: ~20 s Prefect start, ~40 s the crawl (child + manifest)
+
+
+def test_crawl_rides_out_an_s3_outage_of_over_a_minute(
+    demo_site: Any, seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SeaweedFS goes away (connections refused and cut) once the crawl has stored its first raw
+    page, for 65 s: the crawl completes, every page is stored or counted, `verify` is clean."""
+    bucket, _, prefix = s3_archive_uri.removeprefix("s3://").partition("/")
+    direct = seaweedfs.client()
+    with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        site = parse_sites({"sites": [demo_site.site_config()]}).sites[0]
+        result: dict[str, Any] = {}
+
+        def crawl() -> None:
+            try:
+                result["outcome"] = run_site_crawl(
+                    site, user_agent="t", archive_uri=s3_archive_uri, run_id="r", settings=FAST_SETTINGS
+                )
+            except Exception as exc:  # reported below
+                result["error"] = exc
+
+        worker = threading.Thread(target=crawl)
+        worker.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and worker.is_alive():
+            if direct.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/raw/").get("KeyCount", 0):
+                break
+            time.sleep(0.1)
+        running_at_pause = worker.is_alive()
+        proxy.pause()
+        time.sleep(OUTAGE)
+        proxy.resume()
+        worker.join(300)
+    assert running_at_pause, "the crawl ended before the outage began"
+    assert "error" not in result, result
+    m = result["outcome"].manifest
+    assert m.complete and m.stats.seconds >= OUTAGE
+    stored = m.stats.stored_new + m.stats.unchanged
+    assert stored + m.stats.failed >= len(demo_site.expected_articles())
+    assert stored == len(demo_site.expected_articles()), m.failures  # the outage was ridden out
+    report = verify(_via(seaweedfs.endpoint, s3_archive_uri, monkeypatch))
+    assert report.ok, report.summary()
