@@ -8,6 +8,7 @@ and its links followed, hundreds of 404s per site and run).
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,11 @@ def test_second_run_fetches_no_article_and_only_listings(tmp_path: Path) -> None
         assert stored == set(site.expected_articles()), "the first run archives every article"
         assert first.manifest.stats.stored_new == len(articles)
         first_requests = list(site.requests)
+        store = open_store(archive)
+        objects = [k for k in store.list("") if not k.startswith(("runs/", "profiles/", "feed/registry/"))]
+        kinds = Counter(k.split("/", 1)[0] for k in objects)
+        assert not kinds.keys() & {"lsh", "sims"}, "similarity is indexed in batch, not per article"
+        assert (len(objects) - 1) / len(articles) <= 6, kinds  # - 1: the feed log's end
         # each article fetched once, whichever role found it first
         assert sorted(p for p in first_requests if p in articles) == sorted(articles)
 
