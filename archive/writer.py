@@ -122,7 +122,7 @@ class ArchiveWriter:
         if not self.store.put_if_absent(key, to_json_bytes(record)):
             self._complete(ArticleRecord.model_validate_json(self.store.get(key)), key)
             return "unchanged"  # a crash left the record without its pointer; now complete
-        self._complete(record, key)
+        self._complete(record, key, fresh=True)
         return "new_version" if known else "new"
 
     def _complete_stored(self, id_: str, version: str) -> None:
@@ -132,11 +132,12 @@ class ArchiveWriter:
         pointer = IdIndexEntry.model_validate_json(self.store.get(keys.id_index_key(id_, version)))
         self._complete(ArticleRecord.model_validate_json(self.store.get(pointer.key)), pointer.key)
 
-    def _complete(self, record: ArticleRecord, key: str) -> None:
+    def _complete(self, record: ArticleRecord, key: str, *, fresh: bool = False) -> None:
         """What follows the record, in order: hash claim, id pointer (carrying the feed claim),
         feed entry. Similarity is indexed in batch from the feed (archive/simindex.py)."""
         aliases.claim(self.store, record, key)
-        self.feed.append(record, key, lambda claim: to_json_bytes(_entry(key, record, claim)))
+        pointer = lambda claim: to_json_bytes(_entry(key, record, claim))  # noqa: E731
+        self.feed.append(record, key, pointer, fresh=fresh)
 
     def versions_of(self, id_: str) -> set[str]:
         """Versions of an article listed in the id index."""

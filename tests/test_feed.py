@@ -172,14 +172,15 @@ def test_two_writers_of_one_version_share_its_single_slot(store: ObjectStore) ->
     a, b = writer_of(store), writer_of(store)
     a.store_article(record(40))  # A has a log with one entry; its next slot is 1
     assert a.feed.log is not None
+    a_key = keys.article_key(rec.site, rec.published.date, rec.id, rec.version)
+    store.put_if_absent(a_key, rec.model_dump_json().encode())  # A stored the record, then claimed
     store.put_if_absent(
         keys.feed_claim_key(rec.id, rec.version, 0), Claim(log=a.feed.log, seq=1).model_dump_json().encode()
     )
     seen, cursor = follow_all(store)
     assert seen == [(record(40).id, record(40).version)]
-    assert b.store_article(rec) == "new"  # B finds A's claim and fills A's slot
+    assert b.store_article(rec) == "unchanged"  # B finds A's record and claim, fills A's slot
     assert b.feed.log is None
-    a_key = keys.article_key(rec.site, rec.published.date, rec.id, rec.version)
     assert a.feed.append(rec, a_key) is None  # A lands late: its slot is already there
     a.store_article(record(41))
     seen, cursor = follow_all(store, cursor)

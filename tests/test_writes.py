@@ -7,6 +7,7 @@ the crawl pipeline's calls run for a batch of articles: raw WARC, record, URL ma
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,20 @@ def test_an_article_costs_six_objects_in_the_crawl_path(tmp_path: Path) -> None:
 
 def _log_end(store: CountingStore, key: str) -> bool:
     return key.startswith("feed/logs/") and b'"kind":"end"' in store.inner.get(key)
+
+
+def test_writers_racing_on_one_new_version_announce_it_once(tmp_path: Path) -> None:
+    """The fresh path skips the claim lookups: the record's put-if-absent picks the one creator,
+    and the id pointer's put-if-absent the one claim, whoever else is storing it."""
+    store = LocalStore(tmp_path / "archive")
+    for i in range(10):
+        rec = make_record(f"Race {i}.", url=f"https://news.example/world/2026/11/20/race-{i}")
+        writers = [ArchiveWriter(store) for _ in range(6)]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(ArchiveWriter.store_article, writers, [rec] * len(writers)))
+        assert statuses.count("new") == 1, statuses
+        for w in writers:
+            w.close()
+    assert sorted(e.id for e in feed.changes(store)[0]) == sorted(
+        make_record("", url=f"https://news.example/world/2026/11/20/race-{i}").id for i in range(10)
+    )
