@@ -11,8 +11,9 @@ read-after-write. So the feed is made of dense sequences, each slot claimed by p
   a hole: a follower reads ``n, n+1, ...`` until the first missing slot.
 - ``feed/logs/date=D/<log>/<n>.json``: the log's slots, each an entry (one stored version) or
   the log's end. One writer appends to its own log, so its order is that writer's store order.
-- ``feed/claims/<id[:2]>/<id>/<version>/<epoch>.json``: which log slot holds a version's entry,
-  put-if-absent *before* the entry. A version has one winning claim; whoever stores the version
+- the claim: which log slot holds a version's entry, put-if-absent *before* the entry. Epoch 0
+  is the ``feed`` field of the version's id pointer (``ids/...``, one object for both), later
+  epochs (and claims of older archives) are ``feed/claims/<id[:2]>/<id>/<version>/<epoch>.json``. A version has one winning claim; whoever stores the version
   again (a second writer, the rerun after a crash) finds the claim and fills that same slot
   instead of writing a second entry. A claim is void only when its slot was ended (a sealed
   log); then the next epoch is claimed. So each version is in exactly one slot.
@@ -92,6 +93,7 @@ class Claim(BaseModel):
 
 
 Slot = FeedEntry | LogEnd
+PointerBytes = Callable[[Claim], bytes]  # the id pointer's bytes, carrying a version's first claim
 
 
 def _parse_slot(data: bytes) -> Slot:
@@ -153,7 +155,7 @@ class FeedWriter:
     """One writer's feed log: entries in the order this writer stored versions.
 
     Thread-safe (the crawl stores articles from several threads); appends are serialised,
-    which costs two small puts per stored version.
+    which costs two small puts per stored version (the id pointer with its claim, the slot).
     """
 
     def __init__(self, store: ObjectStore, clock: Clock = utc_now) -> None:
@@ -177,29 +179,31 @@ class FeedWriter:
             self._log, self._next = log, 0
         return self._log
 
-    def append(self, record: ArticleRecord, key: str) -> str | None:
+    def append(
+        self, record: ArticleRecord, key: str, pointer: PointerBytes | None = None, *, fresh: bool = False
+    ) -> str | None:
         """Give the stored version ``record`` (under ``key``) its one feed entry.
 
-        Returns the slot key when this call wrote the entry, None when it was there already.
+        ``pointer`` makes the version's id-index pointer carry its first claim (one object
+        instead of two; see ``_claim``). ``fresh``: the caller has just created the version's
+        record, so no claim can predate this call (a racing writer's pointer is still caught
+        by put-if-absent): the lookups are skipped, two puts under the lock instead of five
+        requests. Returns the slot key when this call wrote the entry, None when it was there.
         """
         with self._lock:
             try:
-                return self._append(record, key)
+                return self._append(record, key, pointer, fresh)
             except BaseException:
                 self._log = None  # a claim of ours may name the current slot: never reuse it
                 raise
 
-    def _append(self, record: ArticleRecord, key: str) -> str | None:
-        claims = sorted(self.store.list(keys.feed_claims_prefix(record.id, record.version)))
+    def _append(
+        self, record: ArticleRecord, key: str, pointer: PointerBytes | None, fresh: bool
+    ) -> str | None:
+        claims = [] if fresh else sorted(self.store.list(keys.feed_claims_prefix(record.id, record.version)))
         epoch = int(claims[-1].rsplit("/", 1)[-1].removesuffix(".json")) if claims else 0
         while True:
-            claim_key = keys.feed_claim_key(record.id, record.version, epoch)
-            claim = _read_claim(self.store, claim_key)
-            if claim is None:
-                mine = Claim(log=self._open(), seq=self._next)
-                won = self.store.put_if_absent(claim_key, to_json_bytes(mine))
-                claim = mine if won else _read_claim(self.store, claim_key)
-                assert claim is not None
+            claim = self._claim(record, epoch, pointer, fresh and epoch == 0)
             slot_key = keys.feed_slot_key(claim.log, claim.seq)
             entry = _entry(record, key, self.clock())
             wrote = self.store.put_if_absent(slot_key, to_json_bytes(entry))
@@ -212,6 +216,31 @@ class FeedWriter:
             if isinstance(slot, FeedEntry) and (slot.id, slot.version) == (record.id, record.version):
                 return slot_key if wrote else None
             epoch += 1  # the claimed slot holds something else: the claim is void
+
+    def _claim(self, record: ArticleRecord, epoch: int, pointer: PointerBytes | None, fresh: bool) -> Claim:
+        """The epoch's winning claim, made now (naming this writer's next slot) if there is none.
+
+        Epoch 0 lives in the version's id pointer (``ids/...``, field ``feed``) when the writer
+        hands the pointer over; a ``feed/claims/.../000000.json`` of an older archive, or of a
+        pointer written without a claim, still counts first."""
+        claim_key = keys.feed_claim_key(record.id, record.version, epoch)
+        found = None if fresh else _read_claim(self.store, claim_key)
+        if found is None and epoch == 0 and not fresh:
+            found = pointer_claim(self.store, record.id, record.version)
+        if found is not None:
+            return found
+        mine = Claim(log=self._open(), seq=self._next)
+        if epoch == 0 and pointer is not None:
+            if self.store.put_if_absent(keys.id_index_key(record.id, record.version), pointer(mine)):
+                return mine
+            found = pointer_claim(self.store, record.id, record.version)
+            if found is not None:
+                return found  # another writer's pointer won with its claim
+        if self.store.put_if_absent(claim_key, to_json_bytes(mine)):
+            return mine
+        found = _read_claim(self.store, claim_key)
+        assert found is not None
+        return found
 
     def close(self) -> None:
         """End the log, so followers stop polling it (idempotent)."""
@@ -228,12 +257,21 @@ def _read_claim(store: ObjectStore, claim_key: str) -> Claim | None:
         return None
 
 
+def pointer_claim(store: ObjectStore, id_: str, version: str) -> Claim | None:
+    """The epoch-0 claim carried by a version's id pointer (None: no pointer, or none in it)."""
+    try:
+        body = json.loads(store.get(keys.id_index_key(id_, version)))
+    except NotFound:
+        return None
+    return Claim.model_validate(body["feed"]) if body.get("feed") else None
+
+
 def has_entry(store: ObjectStore, id_: str, version: str) -> bool:
     """True when the version's entry is in the feed (its latest claim's slot holds it)."""
     claims = sorted(store.list(keys.feed_claims_prefix(id_, version)))
-    if not claims:
+    claim = Claim.model_validate_json(store.get(claims[-1])) if claims else pointer_claim(store, id_, version)
+    if claim is None:
         return False
-    claim = Claim.model_validate_json(store.get(claims[-1]))
     try:
         slot = _parse_slot(store.get(keys.feed_slot_key(claim.log, claim.seq)))
     except NotFound:

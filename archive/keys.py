@@ -143,25 +143,9 @@ def aliases_prefix(id_: str) -> str:
     return f"aliases/{id_[:2]}/{id_}/"
 
 
-def signature_key(id_: str, version: str) -> str:
-    """Similarity signature of one version (MinHash + story features + cluster ids)."""
-    return f"{signatures_prefix(id_)}{version}.json"
-
-
-def signatures_prefix(id_: str) -> str:
-    return f"sims/{id_[:2]}/{id_}/"
-
-
-def lsh_bucket_prefix(index: str, band: int, bucket: str, week: str | None = None) -> str:
-    """One LSH bucket: listing it gives the versions that share this band's hash."""
-    scope = f"w={week}/" if week else ""
-    return f"lsh/{index}/{scope}b={band:02d}/{bucket[:2]}/{bucket}/"
-
-
-def lsh_member_key(
-    index: str, band: int, bucket: str, id_: str, version: str, week: str | None = None
-) -> str:
-    return f"{lsh_bucket_prefix(index, band, bucket, week)}{id_}-{version}"
+def sim_segment_key(seq: int) -> str:
+    """Segment ``seq`` of the similarity index: signatures and LSH buckets of one indexing batch."""
+    return f"sims/segments/{seq:0{SEQ_DIGITS}d}.parquet"
 
 
 def parquet_prefix(site: str, date: str | None = None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from archive import feed, keys, similarity
+from archive import feed, keys, similarity, simindex
 from archive.aliases import AliasRecord, aliases_of
 from archive.records import ArticleRecord, RawPointer, RunManifest
 from archive.store import NotFound, ObjectStore
@@ -175,9 +175,9 @@ class ArchiveReader:
         return aliases_of(self.store, id_)
 
     def signature(self, id_: str, version: str | None = None) -> similarity.Signature | None:
-        """Similarity signature of a version (latest by default); None if not indexed."""
+        """Similarity signature of a version (latest by default); None until a batch indexed it."""
         version = version or next((e.version for e in reversed(self.index_entries(id_))), None)
-        return similarity.signature(self.store, id_, version) if version else None
+        return simindex.signature(self.store, id_, version) if version else None
 
     def cluster(self, id_: str, version: str | None = None) -> str | None:
         """Near-duplicate cluster id of a version (latest by default)."""
@@ -194,16 +194,17 @@ class ArchiveReader:
     ) -> list[similarity.Match]:
         """Other articles telling the same story or copying the text, best first.
 
-        An article not indexed yet (stored before indexing existed) is signed on the fly.
+        An article not indexed yet (stored since the last indexing batch) is signed on the fly;
+        only indexed articles are found.
         """
         entries = self.index_entries(id_)
         if not entries:
             return []
         latest = entries[-1]
-        query = similarity.signature(self.store, id_, latest.version)
+        query = simindex.signature(self.store, id_, latest.version)
         if query is None:
             query = similarity.signature_for(self._load(latest.key), latest.key)
-        return similarity.find_similar(self.store, query, threshold=threshold, limit=limit)
+        return simindex.find_similar(self.store, query, threshold=threshold, limit=limit)
 
 
 def _record_order(record: ArticleRecord) -> tuple[datetime, datetime, str]:

@@ -1,9 +1,8 @@
-"""Near-duplicates and retellings: MinHash signatures and LSH buckets stored in the archive.
+"""Near-duplicates and retellings: MinHash signatures, LSH bucket names, scoring.
 
-Why this shape: a lookup must cost a few prefix listings whatever the archive's size, never an
-all-pairs scan or a whole index in memory. Each article version gets one signature object and
-one empty object per LSH band (``lsh/<index>/.../<bucket>/<id>-<version>``); a lookup lists the
-query's buckets and scores only the versions found there.
+Why this shape: a lookup must touch only the versions sharing an LSH bucket with the query,
+never an all-pairs scan. Everything here is pure (derived from a record's text); the index that
+stores signatures and buckets is built in batch by ``archive/simindex.py``.
 
 Two indexes, because the two questions differ (scores measured on shared/examples/outlet-texts
 against the news-pages dataset; see docs/archive.md):
@@ -28,27 +27,21 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel
 
-from archive import keys
-from archive.records import SCHEMA_VERSION, ArticleRecord, to_json_bytes
-from archive.store import NotFound, ObjectStore
+from archive.records import SCHEMA_VERSION, ArticleRecord
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 SEED = 1  # datasketch's default; fixed so every process hashes alike
 NEAR, STORY = "near", "story"
@@ -60,7 +53,6 @@ FEATURE_CAP = 4  # a word counts at most this often
 MIN_STORY_FEATURES = 12  # shorter texts have too little to tell stories apart
 PROSE_WORDS = 8  # a line with fewer words is a heading, menu item or widget label
 MAX_BUCKET = {NEAR: 2000, STORY: 500}  # larger buckets carry no information
-PARALLEL = 10  # concurrent store calls (botocore keeps 10 connections per client)
 
 _WORD = re.compile(r"[^\W\d_]+")
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"  # kana, CJK ideographs, hangul: no spaces
@@ -69,7 +61,7 @@ _CJK = re.compile(f"[{_CJK_CHARS}]")
 
 
 class Signature(BaseModel):
-    """``sims/<id>/<version>.json``: what a lookup needs about a version, without its text."""
+    """What a lookup needs about a version, without its text (a row of a ``sims/`` segment)."""
 
     schema_version: int = SCHEMA_VERSION
     id: str
@@ -223,21 +215,7 @@ def neighbour_weeks(week: str) -> list[str]:
     return [iso_week(monday + timedelta(days=7 * step)) for step in (-1, 0, 1)]
 
 
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    """One pool per process: starting threads per lookup cost more than the lookups."""
-    return ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="dateline-lsh")
-
-
-def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """Run independent store calls side by side: an LSH step is dozens of small requests."""
-    items = list(items)
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    return list(_pool().map(fn, items))
-
-
-# --------------------------------------------------------------------------- index
+# --------------------------------------------------------------------------- signatures
 
 
 def signature_for(record: ArticleRecord, key: str, cluster: str = "") -> Signature:
@@ -257,52 +235,31 @@ def signature_for(record: ArticleRecord, key: str, cluster: str = "") -> Signatu
     )
 
 
-def bucket_keys(sig: Signature) -> list[str]:
-    """Every LSH member key of a version (near: unscoped; story: its week)."""
+def buckets(sig: Signature) -> list[str]:
+    """The version's LSH bucket names: 'n:<band>:<hash>' (near) and 'w:<ISO week>:<band>:<hash>'
+    (story, scoped to its week of publication; none when it has too few story features)."""
     near = band_buckets(decode_values(sig.near).astype(np.uint64), NEAR_BANDS, NEAR_ROWS)
-    found = [keys.lsh_member_key(NEAR, b, bucket, sig.id, sig.version) for b, bucket in enumerate(near)]
+    found = [f"n:{b:02d}:{bucket}" for b, bucket in enumerate(near)]
     if sum(sig.story.values()) >= MIN_STORY_FEATURES:
         story = band_buckets(minhash(_expanded(sig.story), STORY_PERM), STORY_BANDS, STORY_ROWS)
-        found += [
-            keys.lsh_member_key(STORY, b, bucket, sig.id, sig.version, sig.week)
-            for b, bucket in enumerate(story)
-        ]
+        found += [f"w:{sig.week}:{b:02d}:{bucket}" for b, bucket in enumerate(story)]
     return found
 
 
-def index(store: ObjectStore, record: ArticleRecord, key: str) -> Signature:
-    """Index one stored version: buckets first, the signature last (it marks the step done)."""
-    sig_key = keys.signature_key(record.id, record.version)
-    try:
-        return Signature.model_validate_json(store.get(sig_key))
-    except NotFound:
-        pass
-    sig = signature_for(record, key)
-    near = _near_candidates(store, sig)
-    earlier = _earlier_story_cluster(store, sig)
-    story = set() if earlier else _story_candidates(store, sig)
-    others = load_signatures(store, near | story)  # one round of gets for both clusters
-    sig.cluster = _near_cluster(sig, [o for o in others if f"{o.id}-{o.version}" in near])
-    best = rank(sig, others, limit=1)
-    sig.story_cluster = earlier or (best[0].story_cluster if best else sig.id)
-    _parallel(lambda k: store.put_if_absent(k, b"", "application/octet-stream"), bucket_keys(sig))
-    store.put_if_absent(sig_key, to_json_bytes(sig))
-    return sig
+def query_buckets(sig: Signature) -> list[str]:
+    """The buckets a lookup reads: its near buckets, its story buckets in the neighbouring weeks."""
+    own = buckets(sig)
+    near = [b for b in own if b.startswith("n:")]
+    story = [b.split(":", 2)[2] for b in own if b.startswith("w:")]
+    return near + [f"w:{week}:{band}" for week in neighbour_weeks(sig.week) for band in story]
 
 
-def _earlier_story_cluster(store: ObjectStore, sig: Signature) -> str | None:
-    """An article keeps the story cluster of its first indexed version."""
-    for key in sorted(store.list(keys.signatures_prefix(sig.id))):
-        try:
-            earlier = Signature.model_validate_json(store.get(key))
-        except ValueError:
-            continue
-        if earlier.version != sig.version:
-            return earlier.story_cluster or earlier.id
-    return None
+def bucket_cap(bucket: str) -> int:
+    """Larger buckets carry no information (a common feature) and are skipped."""
+    return MAX_BUCKET[NEAR] if bucket.startswith("n:") else MAX_BUCKET[STORY]
 
 
-def _near_cluster(sig: Signature, others: list[Signature]) -> str:
+def near_cluster(sig: Signature, others: list[Signature]) -> str:
     """The cluster of the most similar near-duplicate (ties: smallest cluster id), else its own."""
     mine = decode_values(sig.near)
     matches = [(estimated_jaccard(mine, decode_values(o.near)), o.cluster) for o in others]
@@ -310,45 +267,7 @@ def _near_cluster(sig: Signature, others: list[Signature]) -> str:
     return min(matches, key=lambda m: (-m[0], m[1]))[1] if matches else sig.id
 
 
-# --------------------------------------------------------------------------- lookup
-
-
-def _members(store: ObjectStore, prefix: str, cap: int) -> list[str]:
-    """'<id>-<version>' names in one bucket; none when it is over-full (a common feature)."""
-    names = [key.rsplit("/", 1)[-1] for key in itertools.islice(store.list(prefix), cap + 1)]
-    return [] if len(names) > cap else names
-
-
-def _near_candidates(store: ObjectStore, sig: Signature) -> set[str]:
-    near = band_buckets(decode_values(sig.near).astype(np.uint64), NEAR_BANDS, NEAR_ROWS)
-    prefixes = [keys.lsh_bucket_prefix(NEAR, b, bucket) for b, bucket in enumerate(near)]
-    return {m for found in _parallel(lambda p: _members(store, p, MAX_BUCKET[NEAR]), prefixes) for m in found}
-
-
-def _story_candidates(store: ObjectStore, sig: Signature) -> set[str]:
-    if sum(sig.story.values()) < MIN_STORY_FEATURES:
-        return set()
-    story = band_buckets(minhash(_expanded(sig.story), STORY_PERM), STORY_BANDS, STORY_ROWS)
-    prefixes = [
-        keys.lsh_bucket_prefix(STORY, b, bucket, week)
-        for week in neighbour_weeks(sig.week)
-        for b, bucket in enumerate(story)
-    ]
-    found = _parallel(lambda p: _members(store, p, MAX_BUCKET[STORY]), prefixes)
-    return {m for members in found for m in members}
-
-
-def load_signatures(store: ObjectStore, members: Iterable[str]) -> list[Signature]:
-    """Signatures of '<id>-<version>' members; a member still being indexed is skipped."""
-
-    def load(member: str) -> Signature | None:
-        id_, _, version = member.rpartition("-")
-        try:
-            return Signature.model_validate_json(store.get(keys.signature_key(id_, version)))
-        except (NotFound, ValueError):
-            return None
-
-    return [sig for sig in _parallel(load, sorted(members)) if sig is not None]
+# --------------------------------------------------------------------------- scoring
 
 
 def score(query: Signature, other: Signature) -> tuple[float, bool]:
@@ -356,14 +275,6 @@ def score(query: Signature, other: Signature) -> tuple[float, bool]:
     near = estimated_jaccard(decode_values(query.near), decode_values(other.near))
     story = weighted_jaccard(query.story, other.story)
     return round(max(story, near if near >= NEAR_THRESHOLD else 0.0), 4), near >= NEAR_THRESHOLD
-
-
-def find_similar(
-    store: ObjectStore, query: Signature, threshold: float = STORY_THRESHOLD, limit: int = 50
-) -> list[Match]:
-    """Other articles (best version each) that retell or duplicate the query, best first."""
-    candidates = _near_candidates(store, query) | _story_candidates(store, query)
-    return rank(query, load_signatures(store, candidates), threshold, limit)
 
 
 def rank(
@@ -382,10 +293,3 @@ def rank(
                 story_cluster=other.story_cluster or other.id,
             )  # fmt: skip
     return sorted(best.values(), key=lambda m: (-m.score, m.id))[:limit]
-
-
-def signature(store: ObjectStore, id_: str, version: str) -> Signature | None:
-    try:
-        return Signature.model_validate_json(store.get(keys.signature_key(id_, version)))
-    except NotFound:
-        return None

@@ -1,8 +1,8 @@
 """Writes raw pages, article records, URL markers and run manifests.
 
 Every write is put-if-absent under a deterministic key, in the order
-raw WARC -> article record -> id-index pointer -> consumer data (hash claim,
-similarity signature, feed entry) -> URL markers, so a crash at any point
+raw WARC -> article record -> text-hash claim -> id-index pointer (carrying the
+change-feed claim) -> feed entry -> URL markers, so a crash at any point
 leaves nothing half-written and a rerun completes the state without
 duplicates: storing a version that is already there ("unchanged") still
 completes whatever consumer data is missing.
@@ -17,7 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from archive import aliases, feed, keys, similarity
+from archive import aliases, feed, keys
+from archive.feed import Claim
 from archive.records import ArticleRecord, RawPointer, RunManifest, to_json_bytes
 from archive.store import ObjectStore
 from archive.warc import Headers, build_warc, read_warc_responses
@@ -40,6 +41,7 @@ class IdIndexEntry(BaseModel):
     crawled_at: str
     published: str | None  # the record's published.date (its date partition)
     extracted_at: str | None = None  # the record's extracted_at (re-extracted versions only)
+    feed: Claim | None = None  # the feed slot of this version's entry (its epoch-0 claim)
 
 
 class UrlMarker(BaseModel):
@@ -62,11 +64,9 @@ class ArchiveWriter:
         store: ObjectStore,
         *,
         clock: Callable[[], datetime] | None = None,
-        index_similarity: bool = True,
     ) -> None:
         self.store = store
         self.feed = feed.FeedWriter(store, clock or feed.utc_now)  # this writer's feed log
-        self.index_similarity = index_similarity
 
     def close(self) -> None:
         """End this writer's feed log, so followers stop polling it (idle logs are sealed anyway)."""
@@ -106,8 +106,8 @@ class ArchiveWriter:
         """Store one version of an article; report whether it was new, a new version or known.
 
         The id index is checked first, so a version is never stored twice even if
-        its date partition changed; the pointer is written after the record, so a
-        pointer never names a missing record.
+        its date partition changed; the pointer is written after the record (with the
+        feed claim, see ``_complete``), so a pointer never names a missing record.
         """
         known = self.versions_of(record.id)
         if record.version in known:
@@ -119,14 +119,10 @@ class ArchiveWriter:
             self.mark_urls(record.site, [record.canonical_url, record.url, *record.aliases], duplicate.id)
             return "alias"
         key = keys.article_key(record.site, record.published.date, record.id, record.version)
-        wrote = self.store.put_if_absent(key, to_json_bytes(record))
-        self.store.put_if_absent(
-            keys.id_index_key(record.id, record.version), to_json_bytes(_entry(key, record))
-        )
-        if not wrote:
+        if not self.store.put_if_absent(key, to_json_bytes(record)):
             self._complete(ArticleRecord.model_validate_json(self.store.get(key)), key)
             return "unchanged"  # a crash left the record without its pointer; now complete
-        self._complete(record, key)
+        self._complete(record, key, fresh=True)
         return "new_version" if known else "new"
 
     def _complete_stored(self, id_: str, version: str) -> None:
@@ -136,12 +132,12 @@ class ArchiveWriter:
         pointer = IdIndexEntry.model_validate_json(self.store.get(keys.id_index_key(id_, version)))
         self._complete(ArticleRecord.model_validate_json(self.store.get(pointer.key)), pointer.key)
 
-    def _complete(self, record: ArticleRecord, key: str) -> None:
-        """Consumer data of a stored version, in order: hash claim, similarity, feed entry."""
+    def _complete(self, record: ArticleRecord, key: str, *, fresh: bool = False) -> None:
+        """What follows the record, in order: hash claim, id pointer (carrying the feed claim),
+        feed entry. Similarity is indexed in batch from the feed (archive/simindex.py)."""
         aliases.claim(self.store, record, key)
-        if self.index_similarity:
-            similarity.index(self.store, record, key)
-        self.feed.append(record, key)
+        pointer = lambda claim: to_json_bytes(_entry(key, record, claim))  # noqa: E731
+        self.feed.append(record, key, pointer, fresh=fresh)
 
     def versions_of(self, id_: str) -> set[str]:
         """Versions of an article listed in the id index."""
@@ -175,7 +171,7 @@ class ArchiveWriter:
         return key
 
 
-def _entry(key: str, record: ArticleRecord) -> IdIndexEntry:
+def _entry(key: str, record: ArticleRecord, claim: Claim | None = None) -> IdIndexEntry:
     return IdIndexEntry(
         key=key,
         url=record.url,
@@ -185,4 +181,5 @@ def _entry(key: str, record: ArticleRecord) -> IdIndexEntry:
         crawled_at=record.crawled_at,
         published=record.published.date,
         extracted_at=record.extracted_at,
+        feed=claim,
     )

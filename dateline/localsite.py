@@ -521,7 +521,13 @@ def _sort_key(page: SourcePage) -> tuple[int, float, str]:
     return (0, -aware.timestamp(), page.slug)
 
 
-def _article_path(page: SourcePage, taken: set[str]) -> str:
+def _article_path(page: SourcePage, taken: set[str], short: bool = False) -> str:
+    if short:  # '/news/<two words>/': neither a date, a long slug nor an id (issue 9's shape)
+        slug = "-".join(slugify(page.slug, fallback="article").split("-")[:2])
+        path, n = f"/news/{slug}/", 2
+        while path in taken:
+            path, n = f"/news/{slug}-{n}/", n + 1
+        return path
     dt = page.published_dt
     folder = f"{dt:%Y/%m/%d}" if dt else "undated"
     slug = slugify(page.slug, fallback="article")
@@ -562,6 +568,18 @@ def _teaser(path: str, page: SourcePage, *, href: str | None = None) -> str:
     dt = page.published_dt
     when = f' <time datetime="{dt.isoformat()}">{dt:%d %b %Y}</time>' if dt else ""
     return f'<li><a href="{html.escape(href or path)}">{html.escape(page.title)}</a>{when}</li>'
+
+
+_BODY_TAG = re.compile(rb"<body[^>]*>", re.IGNORECASE)
+
+
+def _with_navigation(page_html: bytes, name: str, sections: Sequence[str], others: Sequence[str]) -> bytes:
+    """The real page with the site's navigation and links to other articles after ``<body>``."""
+    related = "".join(f'<li><a href="{html.escape(p)}">More news</a></li>' for p in others)
+    block = f'{_nav(name, sections)}<aside class="related"><ul>{related}</ul></aside>'.encode()
+    match = _BODY_TAG.search(page_html)
+    at = match.end() if match else 0
+    return page_html[:at] + block + page_html[at:]
 
 
 def _footer() -> str:
@@ -717,20 +735,23 @@ def build_news_site(
     name: str = "local-news",
     hostile: bool = False,
     slow_seconds: float = 10.0,
+    short_urls: bool = False,
 ) -> SiteLayout:
     """Lay out a small news site for ``pages`` at ``base_url`` (pure: no server involved).
 
     Pages are ordered newest first. With 4+ pages the three oldest are each reachable from a
     single source only (section page, RSS, plain sitemap) so every discovery path is exercised;
     the others appear on the front page (newest ``FRONT_LIMIT``), their section, RSS/Atom and
-    both sitemaps.
+    both sitemaps. ``short_urls``: articles live at ``/news/<short slug>/`` (no date, no long
+    slug: links to them do not look like articles) and carry the site's navigation plus links
+    to other articles, as real article pages do.
     """
     base_url = base_url.rstrip("/")
     ordered = sorted(pages, key=_sort_key)
     taken: set[str] = set(HOSTILE_PATHS.values()) if hostile else set()
     placed: list[tuple[str, SourcePage]] = []
     for page in ordered:
-        path = _article_path(page, taken)
+        path = _article_path(page, taken, short_urls)
         taken.add(path)
         placed.append((path, page))
 
@@ -744,6 +765,12 @@ def build_news_site(
 
     sections = sorted({page.section for _, page in placed}) or ["news"]
     routes: dict[str, Route] = {path: Route.html(page.html, encoding=page.encoding) for path, page in placed}
+    if short_urls:
+        paths = [path for path, _ in placed]
+        for i, (path, page) in enumerate(placed):
+            others = [p for p in paths[i + 1 :] + paths[:i]][:3]
+            with_nav = _with_navigation(page.html, name, sections, others)
+            routes[path] = Route.html(with_nav, encoding=page.encoding)
     front_items = common[:FRONT_LIMIT]
 
     # Extra, non-article pages.
@@ -756,7 +783,7 @@ def build_news_site(
     if tracked is not None:
         roles["tracking"] = f"{tracked[0]}?utm_source=front&utm_medium=web"
     if redirected is not None:
-        roles["redirect"] = f"/old/{redirected[0].rsplit('/', 1)[1]}"
+        roles["redirect"] = f"/old/{redirected[0].rstrip('/').rsplit('/', 1)[1]}"
         roles["redirect_target"] = redirected[0]
         routes[roles["redirect"]] = Route.redirect(base_url + redirected[0])
 
@@ -927,17 +954,24 @@ class NewsSite(LocalSite):
         hostile: bool = False,
         slow_seconds: float = 10.0,
         host: str = "127.0.0.1",
+        short_urls: bool = False,
     ) -> None:
         super().__init__(host=host)
         self.pages = list(pages)
         self.name = name
         self.hostile = hostile
         self.slow_seconds = slow_seconds
+        self.short_urls = short_urls
         self._layout: SiteLayout | None = None
 
     def _build_routes(self) -> None:
         self._layout = build_news_site(
-            self.pages, self.base_url, name=self.name, hostile=self.hostile, slow_seconds=self.slow_seconds
+            self.pages,
+            self.base_url,
+            name=self.name,
+            hostile=self.hostile,
+            slow_seconds=self.slow_seconds,
+            short_urls=self.short_urls,
         )
         self.add_routes(self._layout.routes)
 
@@ -956,7 +990,8 @@ class NewsSite(LocalSite):
             "feeds": [base + "/rss.xml"],
             "sitemaps": [base + "/sitemap_index.xml"],
             "allowed_domains": [self.host],
-            "article_patterns": [r"/articles/"],
+            # short URLs: no pattern, the spider's generic discovery rules decide
+            "article_patterns": [] if self.short_urls else [r"/articles/"],
             "exclude_patterns": [],
             "limits": {"max_age_days": None, "download_delay": 0, "concurrency": 8, "timeout": 3},
         }

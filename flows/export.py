@@ -4,7 +4,8 @@ Daily (see prefect.yaml) it compacts every site-day that got a version in the la
 UTC days, found through the change feed, so late updates of old days are compacted too.
 On demand, ``sites``/``since``/``until`` name the partitions instead (a backfill). Re-running
 either is safe: an unchanged partition writes nothing. The daily run also ends idle change-feed
-logs (crawl processes that never closed theirs), so followers stop polling them.
+logs (crawl processes that never closed theirs), so followers stop polling them, and writes one
+similarity index segment for the versions stored since the last one (archive/simindex.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
-from archive import feed
+from archive import feed, simindex
 from archive.export import Compacted, compact_partition, partitions_in_range, partitions_written_since
 from archive.store import open_store
 from dateline.config import DEFAULT_ARCHIVE
@@ -53,6 +54,13 @@ def compact_partition_task(archive: str, site: str, day: str) -> Compacted:
     return compact_partition(open_store(archive), site, day)
 
 
+@task(name="index-similarity", retries=2, retry_delay_seconds=[10, 60])
+def index_similarity_task(archive: str) -> int:
+    """One similarity index segment for every version announced since the last (batch, off the
+    crawl path; see archive/simindex.py)."""
+    return simindex.update(open_store(archive))
+
+
 @task(name="seal-idle-feed-logs", retries=2, retry_delay_seconds=[10, 60])
 def seal_idle_task(archive: str) -> list[str]:
     return feed.seal_idle(open_store(archive))
@@ -71,6 +79,7 @@ def export_parquet(
     partitions = choose_partitions(archive, days, sites, since, until)
     results = [compact_partition_task(archive, site, day) for site, day in partitions]
     counts = summary(results)
+    counts["similarity_indexed"] = index_similarity_task(archive)
     if not (sites or since or until):
         counts["feed_logs_sealed"] = len(seal_idle_task(archive))
     logger.info(

@@ -24,6 +24,7 @@ from archive.records import Discovery, Failure
 from dateline.config import Site
 from dateline.times import parse_loose_date
 from dateline.urls import host_allowed, host_of, normalize_url
+from extraction.structured import ARTICLE_TYPES, parse_json_loosely, types_of
 from spiders.failures import classify_failure
 from spiders.items import FailureItem, PageItem
 
@@ -82,8 +83,9 @@ class NewsSpider(SitemapSpider):
         self.refresh = refresh
         self._article_patterns = [re.compile(p) for p in site.article_patterns]
         self._exclude = [re.compile(p) for p in site.exclude_patterns]
-        self._hints: dict[str, Discovery] = {}
+        self._hints: dict[str, Discovery] = {}  # every URL known as an article in this run
         self._queued = 0  # article requests queued; discovery stops at max_pages
+        self._wanted: set[str] = set()  # article URLs requested (fetched once, in whatever role)
         # Domains are checked by host_allowed: Scrapy's allow_domains compares host:port.
         self._links = LinkExtractor(deny=site.exclude_patterns)
 
@@ -187,26 +189,56 @@ class NewsSpider(SitemapSpider):
                 response.urljoin(link.strip()), via="feed", feed_date=date.strip() if date else None
             )
 
-    def parse_listing(self, response: Response) -> Iterator[Request]:
+    def parse_listing(self, response: Response) -> Iterator[Request | PageItem]:
         """Front and section pages: article links are fetched, other links followed within depth."""
         if response.status in REDIRECT_STATUSES:
             yield from self._follow_redirect(response)
             return
-        self._count("listings")
         if not isinstance(response, TextResponse):
+            self._count("listings")
             return
         role = response.meta.get("role", "link")
+        if role != "start":  # configured start pages are listings whatever else names them
+            article = self._listing_was_article(response)
+            if article == "archived":
+                self._count("listings_were_archived")  # an archived article: links not followed
+                return
+            if article == "new":
+                self._count("listings_were_articles")
+                yield from self.parse_article(response)
+                return
+        self._count("listings")
         hops_left = int(response.meta.get("hops_left", 0))
         for link in self._links.extract_links(response):
             url = normalize_url(link.url)
             if not host_allowed(host_of(url), self.allowed_domains):
                 continue
-            if self.is_article_url(url):
+            if self.is_article_url(url) or self._known_article(url):
                 yield from self.article_request(
                     url, via="start" if role == "start" else "link", referer=response.url
                 )
             elif hops_left > 0 and not self._excluded(url):
                 yield self.listing_request(url, "link", hops_left - 1)
+
+    def _listing_was_article(self, response: TextResponse) -> str | None:
+        """'archived', 'new' or None (a listing): article pages are leaves of discovery.
+
+        'new' is the article's one fetch: it was named by a feed or sitemap after its listing
+        request went out (Scrapy's dupefilter then dropped the article request), or the page
+        declares itself an article (og:type, JSON-LD) though its URL did not look like one."""
+        fetched = normalize_url(response.url)
+        if self._archived(fetched) or self._archived(_canonical(response)):
+            return "archived"
+        if fetched in self._wanted:
+            return "new"
+        if not _declares_article(response):
+            return None
+        referer = response.request.headers.get(b"Referer") if response.request else None
+        self._hints[fetched] = Discovery(via="link", referer=referer.decode("latin-1") if referer else None)
+        self._wanted.add(fetched)
+        self._queued += 1
+        self._count("discovered")
+        return "new"
 
     def _follow_redirect(self, response: Response) -> Iterator[Request]:
         """Listing redirects are ours to follow: one that lands on an article is an article link,
@@ -226,10 +258,13 @@ class NewsSpider(SitemapSpider):
             yield self.listing_request(target, role, int(response.meta.get("hops_left", 0)), hops + 1)
 
     def listing_request(self, url: str, role: str, hops_left: int, redirects: int = 0) -> Request:
+        """Listings found by links wait behind feeds, sitemaps and articles (priority -1), so an
+        article a feed names is usually known before a link would fetch it as a listing."""
         return Request(
             url,
             self.parse_listing,
             errback=self.on_error,
+            priority=0 if role == "start" else -1,
             meta={
                 "role": role,
                 "hops_left": hops_left,
@@ -297,6 +332,13 @@ class NewsSpider(SitemapSpider):
             return False
         return listed or bool(_ARTICLE_HINTS.search(path))
 
+    def _archived(self, url: str | None) -> bool:
+        return url is not None and not self.refresh and url_hash(url) in self.archived_hashes
+
+    def _known_article(self, url: str) -> bool:
+        """Known as an article: in the archive's URL index, or named by a feed/sitemap this run."""
+        return url in self._hints or self._archived(url)
+
     def _excluded(self, url: str) -> bool:
         return any(p.search(url) for p in self._exclude)
 
@@ -320,7 +362,8 @@ class NewsSpider(SitemapSpider):
         url = normalize_url(url)
         if not host_allowed(host_of(url), self.allowed_domains):
             return
-        if not self.is_article_url(url, listed=via in ("feed", "sitemap")):
+        listed = via in ("feed", "sitemap") or self._known_article(url)
+        if not self.is_article_url(url, listed=listed):
             return
         known = self._hints.get(url)
         if known is not None:  # seen through another source: keep its dates, fetch once
@@ -339,6 +382,7 @@ class NewsSpider(SitemapSpider):
             self._count("skipped_too_old")
             return
         self._queued += 1
+        self._wanted.add(url)
         yield Request(url, self.parse_article, errback=self.on_error, meta={"role": "article"})
 
     def _count(self, key: str) -> None:
@@ -352,6 +396,26 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
         for v in values:
             out.append((name.decode("latin-1"), v.decode("latin-1")))
     return out
+
+
+def _canonical(response: TextResponse) -> str | None:
+    """The page's own canonical URL, normalised (None when it names none)."""
+    href = response.xpath("//head/link[@rel='canonical']/@href").get()
+    return normalize_url(response.urljoin(href.strip())) if href and href.strip() else None
+
+
+def _declares_article(response: TextResponse) -> bool:
+    """og:type article or a top-level JSON-LD article node (not one listed in an ItemList)."""
+    og = response.xpath("//head/meta[@property='og:type']/@content").get() or ""
+    if og.strip().lower().startswith("article"):
+        return True
+    for script in response.xpath("//script[contains(@type, 'ld+json')]/text()").getall():
+        data = parse_json_loosely(script)
+        nodes = data if isinstance(data, list) else [data]
+        nodes += [n for d in nodes if isinstance(d, dict) for n in d.get("@graph") or []]
+        if any(isinstance(n, dict) and types_of(n) & ARTICLE_TYPES for n in nodes):
+            return True
+    return False
 
 
 def _declared_charset(response: Response) -> str | None:

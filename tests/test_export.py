@@ -49,7 +49,7 @@ def rec(name: str, text: str = "Body text.", **fields: Any) -> ArticleRecord:
 def store(archive_uri: str) -> ObjectStore:
     """Site a: three days + undated, one article updated into another day; site b: one day."""
     store = open_store(archive_uri)
-    writer = ArchiveWriter(store, index_similarity=False)
+    writer = ArchiveWriter(store)
     for record in (
         rec("d20", published="2026-11-20"),
         rec("d21", published="2026-11-21"),
@@ -116,7 +116,7 @@ def test_compaction_is_idempotent_and_adds_disjoint_parts(store: ObjectStore) ->
     assert sorted(store.list(keys.PARQUET_ROOT)) == before  # an unchanged day writes nothing
 
     late = rec("late", published="2026-11-22")
-    ArchiveWriter(store, index_similarity=False).store_article(late)
+    ArchiveWriter(store).store_article(late)
     grown = compact_partition(store, "a", "2026-11-22")
     assert grown.written and grown.rows == 1 and grown.key not in (None, first.key)
     tables = [pq.read_table(_as_file(store, key)) for key in parts_of(store, "a", "2026-11-22")]
@@ -151,7 +151,7 @@ def test_duckdb_over_the_parquet_parts_equals_the_python_reader(
     store: ObjectStore, tmp_path: Path, filters: dict[str, Any], where: str
 ) -> None:
     compact_all(store)
-    ArchiveWriter(store, index_similarity=False).store_article(rec("late", published="2026-11-22"))
+    ArchiveWriter(store).store_article(rec("late", published="2026-11-22"))
     compact_partition(store, "a", "2026-11-22")  # a second part in that partition
     assert len([k for k in store.list(keys.parquet_prefix("a", "2026-11-22"))]) == 2
     expected = python_rows(ArchiveReader(store), **filters)
@@ -160,7 +160,7 @@ def test_duckdb_over_the_parquet_parts_equals_the_python_reader(
 
 def test_plain_sql_over_the_parts_is_every_stored_version_once(store: ObjectStore, tmp_path: Path) -> None:
     compact_all(store)
-    ArchiveWriter(store, index_similarity=False).store_article(rec("d21", "Edited.", published="2026-11-21"))
+    ArchiveWriter(store).store_article(rec("d21", "Edited.", published="2026-11-21"))
     compact_all(store)  # the 21st gets a second part with only the new version
     root = local_root(store, tmp_path)
     got = _sql(
@@ -218,18 +218,20 @@ def test_daily_flow_compacts_changed_days_and_seals_idle_feed_logs(tmp_path: Pat
     from flows.export import export_parquet
 
     store = open_store(str(tmp_path / "archive"))
-    writer = ArchiveWriter(store, index_similarity=False)  # never closed: like a crashed crawl
+    writer = ArchiveWriter(store)  # never closed: like a crashed crawl
     writer.store_article(rec("x", published="2026-11-20"))
     counts = export_parquet(archive=store.uri, days=1)
     assert (counts["partitions"], counts["parts_written"], counts["rows_written"]) == (1, 1, 1)
     assert counts["feed_logs_sealed"] == 0  # the log is not idle yet
-    assert export_parquet(archive=store.uri, days=1)["parts_written"] == 0
+    assert counts["similarity_indexed"] == 1 and store.exists("sims/segments/000000000000.parquet")
+    again = export_parquet(archive=store.uri, days=1)
+    assert (again["parts_written"], again["similarity_indexed"]) == (0, 0)
 
 
 @pytest.mark.slow
 def test_cli_compact_backfills_named_partitions(tmp_path: Path, prefect_api: None) -> None:
     store = open_store(str(tmp_path / "archive"))
-    writer = ArchiveWriter(store, index_similarity=False)
+    writer = ArchiveWriter(store)
     for name, site, day in (("x", "a", "2026-11-20"), ("y", "a", "2026-11-21"), ("z", "b", "2026-11-21")):
         writer.store_article(rec(name, site=site, published=day))
     args = ["compact", "--archive", store.uri, "--site", "a", "--since", "2026-11-21"]

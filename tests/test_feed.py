@@ -45,7 +45,7 @@ def stored_versions(store: ObjectStore) -> list[tuple[str, str]]:
 
 
 def writer_of(store: ObjectStore) -> ArchiveWriter:
-    return ArchiveWriter(store, index_similarity=False)  # similarity is tested elsewhere
+    return ArchiveWriter(store)  # similarity is tested elsewhere
 
 
 @pytest.fixture
@@ -150,33 +150,37 @@ def test_crash_between_claim_and_entry_is_completed_once_by_the_rerun(store: Obj
     rec = record(3)
     with pytest.raises(RuntimeError):
         writer_of(_FailSlots(store)).store_article(rec)
-    [claim_key] = store.list(keys.feed_claims_prefix(rec.id, rec.version))
+    assert list(store.list(keys.feed_claims_prefix(rec.id, rec.version))) == []  # epoch 0: in the id pointer
+    claim = feed.pointer_claim(store, rec.id, rec.version)
+    assert claim is not None
     assert not feed.has_entry(store, rec.id, rec.version)
     assert follow_all(store)[0] == []
 
     writer = writer_of(store)
     assert writer.store_article(rec) == "unchanged"  # the crawl's rerun: record known, feed completed
     assert writer.store_article(rec) == "unchanged"
-    claim = Claim.model_validate_json(store.get(claim_key))
+    assert feed.pointer_claim(store, rec.id, rec.version) == claim
     assert store.exists(keys.feed_slot_key(claim.log, claim.seq))  # the claimed slot was filled ...
     assert writer.feed.log is None  # ... by the rerun, which needed no log of its own
     assert follow_all(store)[0] == [(rec.id, rec.version)]
 
 
 def test_two_writers_of_one_version_share_its_single_slot(store: ObjectStore) -> None:
-    """Writer A claimed a slot and is slow to fill it; B stores the same version meanwhile."""
+    """Writer A claimed a slot and is slow to fill it; B stores the same version meanwhile.
+    (A's claim is a ``feed/claims`` object, as older archives have: it still counts first.)"""
     rec = record(4)
     a, b = writer_of(store), writer_of(store)
     a.store_article(record(40))  # A has a log with one entry; its next slot is 1
     assert a.feed.log is not None
+    a_key = keys.article_key(rec.site, rec.published.date, rec.id, rec.version)
+    store.put_if_absent(a_key, rec.model_dump_json().encode())  # A stored the record, then claimed
     store.put_if_absent(
         keys.feed_claim_key(rec.id, rec.version, 0), Claim(log=a.feed.log, seq=1).model_dump_json().encode()
     )
     seen, cursor = follow_all(store)
     assert seen == [(record(40).id, record(40).version)]
-    assert b.store_article(rec) == "new"  # B finds A's claim and fills A's slot
+    assert b.store_article(rec) == "unchanged"  # B finds A's record and claim, fills A's slot
     assert b.feed.log is None
-    a_key = keys.article_key(rec.site, rec.published.date, rec.id, rec.version)
     assert a.feed.append(rec, a_key) is None  # A lands late: its slot is already there
     a.store_article(record(41))
     seen, cursor = follow_all(store, cursor)

@@ -175,7 +175,7 @@ class _CountingStore:
 
 def test_iter_records_streams_partition_by_partition(tmp_path: Any) -> None:
     store = open_store(str(tmp_path / "a"))
-    writer = ArchiveWriter(store, index_similarity=False)
+    writer = ArchiveWriter(store)
     for day in range(1, 21):
         for n in range(5):
             writer.store_article(

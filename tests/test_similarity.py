@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archive import feed, keys, similarity
+from archive import feed, keys, similarity, simindex
 from archive.reader import ArchiveReader
 from archive.records import ArticleRecord
 from archive.store import open_store
@@ -109,6 +109,7 @@ def stories(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             records = unrelated(every, limit)
             statuses = list(pool.map(writer.store_article, records))
         others = {rec.url: rec for rec, status in zip(records, statuses, strict=True) if status == "new"}
+        assert simindex.update(store) == len(tellings) + len(others)  # the batch step (compaction)
         yield Archive(ArchiveReader(store), writer, uri, tellings, others, request.param)
 
 
@@ -148,16 +149,21 @@ def test_cli_similar_lists_id_site_title_score(stories: Archive) -> None:
     assert missing.exit_code == 1
 
 
-def test_an_article_indexed_before_similarity_existed_is_signed_on_the_fly(stories: Archive) -> None:
+def test_an_article_stored_since_the_last_indexing_batch_is_signed_on_the_fly(stories: Archive) -> None:
     late = telling("outlet-2").model_copy(update={"site": "outlet-2-mirror"})
     late = late.model_copy(
         update={"id": keys.article_id("https://mirror.example/x"), "url": "https://mirror.example/x"}
     )
-    ArchiveWriter(stories.writer.store, index_similarity=False).store_article(late)
+    ArchiveWriter(stories.writer.store).store_article(late)
     assert stories.reader.signature(late.id) is None
     found = {m.site for m in stories.reader.similar(late.id)}
     assert {"outlet-1", "outlet-3", "outlet-4", "outlet-5"} <= found
     assert "outlet-2" in found  # the same text elsewhere: a near-duplicate
+    # the next batch indexes it (and only it): then the others find it too
+    assert simindex.update(stories.writer.store) == 1
+    assert stories.reader.cluster(late.id) == stories.tellings["outlet-2"]
+    assert "outlet-2-mirror" in {m.site for m in stories.reader.similar(stories.tellings["outlet-1"])}
+    assert simindex.update(stories.writer.store) == 0
 
 
 def test_lsh_parameters_are_datasketchs_optimum() -> None:
@@ -186,6 +192,7 @@ def test_near_duplicates_share_a_cluster(archive_uri: str) -> None:
     other = telling("outlet-4")
     for rec in (original, copy, other):
         assert writer.store_article(rec) == "new"
+    assert simindex.update(store) == 3
     assert reader.cluster(copy.id) == reader.cluster(original.id) == original.id
     assert reader.cluster(other.id) == other.id
     assert reader.story_cluster(copy.id) == reader.story_cluster(other.id) == original.id  # same story
@@ -203,7 +210,10 @@ def test_a_republished_dataset_article_is_a_near_duplicate(tmp_path: Path) -> No
     store = open_store(str(tmp_path / "archive"))
     writer, reader = ArchiveWriter(store), ArchiveReader(store)
     writer.store_article(a)
+    simindex.update(store)  # two batches: the second finds the first in the index
     writer.store_article(b)
+    simindex.update(store)
+    assert len(list(store.list("sims/segments/"))) == 2
     assert reader.cluster(b.id) == reader.cluster(a.id) == a.id
 
 

@@ -9,6 +9,7 @@ from scrapy.utils.test import get_crawler
 
 from archive.keys import url_hash
 from dateline.config import Site
+from spiders.items import PageItem
 from spiders.news import NewsSpider
 
 BASE = "http://news.example:8080"
@@ -41,8 +42,8 @@ def test_listing_pages_yield_articles_and_follow_sections() -> None:
     )
     got = list(spider.parse_listing(resp))
     assert urls(got) == [BASE + "/articles/2026/02/09/a.html", BASE + "/section/world/"]
-    assert got[0].callback == spider.parse_article
-    assert got[1].callback == spider.parse_listing
+    assert isinstance(got[0], Request) and got[0].callback == spider.parse_article
+    assert isinstance(got[1], Request) and got[1].callback == spider.parse_listing
     assert spider.crawler.stats.get_value("dateline/discovered") == 1
 
 
@@ -138,4 +139,74 @@ def test_listing_redirect_to_an_archived_article_is_not_fetched() -> None:
         BASE + "/old/", status=302, headers={"Location": "/section/world/"}, request=req
     )
     (follow,) = spider.parse_listing(moved_section)
-    assert follow.url == BASE + "/section/world/" and follow.meta["redirects"] == 1
+    assert (
+        isinstance(follow, Request)
+        and follow.url == BASE + "/section/world/"
+        and follow.meta["redirects"] == 1
+    )
+
+
+SHORT = BASE + "/news/harbour-reopens/"  # an article URL that does not look like one
+
+
+def listing(url: str, html: str, role: str = "link") -> HtmlResponse:
+    return HtmlResponse(url, body=html.encode(), request=Request(url, meta={"role": role, "hops_left": 1}))
+
+
+def test_a_listing_link_to_an_archived_article_is_not_fetched_in_another_role() -> None:
+    spider = make_spider(archived={url_hash(SHORT)})
+    front = listing(BASE + "/", f'<a href="{SHORT}">Harbour</a><a href="/section/world/">World</a>', "start")
+    assert urls(spider.parse_listing(front)) == [BASE + "/section/world/"]
+    assert spider.crawler.stats.get_value("dateline/skipped_archived") == 1
+
+
+def test_a_listing_link_a_feed_named_this_run_is_fetched_once_as_an_article() -> None:
+    spider = make_spider()
+    rss = f"<rss><channel><item><link>{SHORT}</link></item></channel></rss>"
+    (article,) = spider.parse_feed(XmlResponse(BASE + "/rss.xml", body=rss.encode()))
+    assert article.callback == spider.parse_article
+    assert urls(spider.parse_listing(listing(BASE + "/", f'<a href="{SHORT}">H</a>', "start"))) == []
+
+
+def test_a_page_fetched_as_a_listing_that_is_an_archived_article_is_not_followed() -> None:
+    by_canonical = (
+        '<head><link rel="canonical" href="/news/harbour-reopens/"></head><a href="/about/">About</a>'
+    )
+    spider = make_spider(archived={url_hash(SHORT)})
+    assert list(spider.parse_listing(listing(SHORT, '<a href="/about/">About</a>'))) == []
+    assert list(spider.parse_listing(listing(BASE + "/news/harbour-reopens/amp", by_canonical))) == []
+    assert spider.crawler.stats.get_value("dateline/listings_were_archived") == 2
+    # a configured start page is always a listing
+    assert urls(spider.parse_listing(listing(SHORT, '<a href="/about/">About</a>', "start"))) == [
+        BASE + "/about/"
+    ]
+
+
+@pytest.mark.parametrize(
+    "head, named_by_feed",
+    [
+        ("", True),  # the feed named it after the listing request went out
+        ('<meta property="og:type" content="article">', False),
+        ('<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle"}]}</script>', False),
+    ],
+)
+def test_a_new_article_fetched_as_a_listing_is_archived_and_its_links_not_followed(
+    head: str, named_by_feed: bool
+) -> None:
+    spider = make_spider()
+    if named_by_feed:
+        list(spider.article_request(SHORT, via="feed"))
+    page = listing(SHORT, f'<html><head>{head}</head><body><a href="/about/">About</a></body></html>')
+    (item,) = spider.parse_listing(page)
+    assert isinstance(item, PageItem) and item.url == SHORT
+    assert item.discovery.via == ("feed" if named_by_feed else "link")
+    assert spider.crawler.stats.get_value("dateline/listings_were_articles") == 1
+
+
+def test_a_section_listing_articles_in_json_ld_is_still_a_listing() -> None:
+    spider = make_spider()
+    ld = '{"@type": "ItemList", "itemListElement": [{"@type": "NewsArticle", "url": "/news/a/"}]}'
+    page = listing(
+        BASE + "/section/world/", f'<script type="application/ld+json">{ld}</script><a href="/about/">A</a>'
+    )
+    assert urls(spider.parse_listing(page)) == [BASE + "/about/"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from archive import keys
+from archive.feed import Claim
 from archive.records import ArticleRecord, DateInfo, ExtractorInfo, RunManifest, SiteStats
 from archive.store import ObjectStore, open_store
 from archive.warc import read_warc_responses
@@ -131,7 +132,9 @@ def test_id_index_pointer_content(writer: ArchiveWriter, store: ObjectStore) -> 
         content_hash=record.content_hash,
         crawled_at=record.crawled_at,
         published="2026-11-20",
+        feed=Claim(log=writer.feed.log or "", seq=0),  # the version's feed claim rides along
     )
+    assert store.exists(keys.feed_slot_key(writer.feed.log or "", 0))
 
 
 def test_crash_between_record_and_pointer_is_completed_by_rerun(
