@@ -52,7 +52,7 @@ def build_archive(uri: str, n: int = 4, written: datetime | None = None) -> list
     (``written``: the writer's clock, which dates its change-feed log)."""
     records = []
     clock = (lambda: written) if written else None
-    with ArchiveWriter(open_store(uri), index_similarity=False, clock=clock) as writer:
+    with ArchiveWriter(open_store(uri), clock=clock) as writer:
         for i in range(n):
             url = f"https://verify.test/articles/2026/story-{i}"
             body = f"<html><body><h1>Story {i}</h1></body></html>".encode()
