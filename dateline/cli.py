@@ -31,6 +31,11 @@ from dateline.pages import iter_inputs, iter_manifest
 # longer than Prefect's 20 s default on a small machine; no telemetry from an archive job.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Slot leases on disk beside the database, so a new temporary server still knows (and expires)
+# the leases of a killed run's server (in memory they died with it; see flows/slots.py).
+os.environ.setdefault(
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
+)
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Dateline: crawl news sites into a clean, dated archive."
