@@ -133,6 +133,22 @@ def process_start_ticks(pid: int) -> int | None:
     return int(fields[19]) if fields and len(fields) > 19 else None
 
 
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (from /proc), whatever their session."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat_fields(int(stat.parent.name))
+        if fields and len(fields) > 3 and int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def session_leader(pid: int) -> bool:
+    """True if ``pid`` leads its own session (started with ``start_new_session``)."""
+    fields = _stat_fields(pid)
+    return fields is not None and len(fields) > 3 and int(fields[3]) == pid
+
+
 # -- children to end on a hard stop -----------------------------------------------------------------
 
 _groups: set[int] = set()  # process groups (leader pids) of children started in their own session

@@ -266,3 +266,16 @@ def holder_summary(site: str) -> str | None:
     except Exception:
         return None
     return holder.describe() if holder else None
+
+
+def reclaim_dead_holders(client: SyncPrefectClient) -> list[str]:
+    """Free every site slot whose recorded holder is dead (its run then ends Crashed): what a
+    restarted service does first, since a stop or crash can leave runs Running. Slots without
+    a record are left to their leases here."""
+    lines = []
+    for limit in client.read_global_concurrency_limits(limit=200, offset=0):
+        if limit.name.startswith(SITE_LIMIT_PREFIX) and limit.active_slots > 0:
+            site = limit.name.removeprefix(SITE_LIMIT_PREFIX)
+            if line := reclaim_if_dead(client, site, None, running=lambda: ["unknown"]):
+                lines.append(line)
+    return lines
