@@ -158,9 +158,10 @@ def hold_site_slot(stack: ExitStack, site: str, wait_seconds: float) -> bool:
 
 
 def _skipped_state(site: Site, wait_seconds: float) -> State:
-    recorded = slots.holder_summary(site.name)
-    holders = running_crawls_of(site.name, _flow_run_id())
-    who = recorded or (f"flow run {', '.join(holders)}" if holders else "another run")
+    who = slots.holder_summary(site.name)
+    if who is None:
+        holders = running_crawls_of(site.name, _flow_run_id())
+        who = f"flow run {', '.join(holders)}" if holders else "another run"
     message = (
         f"{site.name}: previous run still going ({who} holds {site_limit_name(site.name)}; "
         f"waited {wait_seconds:g} s)"

@@ -79,8 +79,9 @@ class Holder:
             return True
         return self.pid_start is not None and procs.process_start_ticks(self.pid) != self.pid_start
 
-    def describe(self) -> str:
-        run = f"flow run {self.flow_run_id}" if self.flow_run_id else "a run outside Prefect's runs"
+    def describe(self, run_name: str | None = None) -> str:
+        name = f"'{run_name}' " if run_name else ""
+        run = f"flow run {name}{self.flow_run_id}" if self.flow_run_id else "a run outside Prefect's runs"
         return f"{run} (pid {self.pid} on {self.host}, since {self.since})"
 
 
@@ -189,7 +190,7 @@ def reclaim_if_dead(
                 _mark_crashed(client, run, f"process {holder.pid} on {holder.host} gone (found by {me})")
         if why is None:
             return None
-        who = holder.describe()
+        who = holder.describe(run.name if run else None)
         with suppress(ObjectNotFound):
             client.release_concurrency_slots_with_lease(UUID(holder.lease_id))
     slot = client.read_global_concurrency_limit_by_name(name)
@@ -263,9 +264,12 @@ def holder_summary(site: str) -> str | None:
     try:
         with get_client(sync_client=True) as client:
             holder = read_holder(client, site)
-    except Exception:
+            if holder is None:
+                return None
+            run = client.read_flow_run(UUID(holder.flow_run_id)) if holder.flow_run_id else None
+    except Exception:  # naming the holder must never fail the run
         return None
-    return holder.describe() if holder else None
+    return holder.describe(run.name if run else None)
 
 
 def reclaim_dead_holders(client: SyncPrefectClient) -> list[str]:

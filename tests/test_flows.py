@@ -236,6 +236,51 @@ def test_slot_of_a_killed_holder_is_reclaimed_at_once(
     assert reclaimed and f"pid {holder.pid} " in reclaimed[0] and "is gone" in reclaimed[0], reclaimed
 
 
+HOLD_IN_A_RUN = """
+import sys, time
+from contextlib import ExitStack
+from prefect import flow
+from prefect.context import get_run_context
+from flows import slots
+
+@flow(name="crawl-site")
+def hold(site: str) -> None:
+    me = get_run_context().flow_run.id
+    with ExitStack() as stack:
+        assert slots.hold_site_slot(stack, site, 5, me, running=list, log=print)
+        print(me, flush=True)
+        time.sleep(600)
+
+hold(sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+def test_a_run_left_running_by_a_dead_process_is_crashed_and_its_slot_freed(harness_api: PrefectApi) -> None:
+    """What `dateline service start` does first: a flow run whose process was SIGKILLed while
+    holding its site's slot stays Running; the sweep marks it Crashed and frees the slot."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_IN_A_RUN, "orphaned-news"], stdout=subprocess.PIPE, text=True, env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert holder.stdout is not None
+    run_id = holder.stdout.readline().strip()
+    holder.kill()
+    holder.wait()
+    assert harness_api.flow_run(run_id)["state"]["type"] == "RUNNING"
+    with get_client(sync_client=True) as client:
+        lines = slots.reclaim_dead_holders(client)
+        assert [line for line in lines if "crawl-site-orphaned-news" in line and run_id in line], lines
+        assert client.read_global_concurrency_limit_by_name("crawl-site-orphaned-news").active_slots == 0
+        assert slots.read_holder(client, "orphaned-news") is None
+        assert slots.reclaim_dead_holders(client) == [], "nothing left to reclaim"
+    assert harness_api.flow_run(run_id)["state"]["type"] == "CRASHED"
+
+
 @pytest.mark.slow
 def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> None:
     config = {"name": "nowhere", "start_urls": ["http://127.0.0.1:9/"]}
