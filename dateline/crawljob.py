@@ -64,7 +64,8 @@ class _Collector:
     finish_reason: str | None = None
     fatal: str | None = None
 
-    def feed(self, site: str, line: str) -> None:
+    def feed(self, site: str, line: str, report: bool = True) -> None:
+        """One event line; ``report=False`` while stopping (listeners may call an API that is gone)."""
         try:
             ev = json.loads(line)
         except json.JSONDecodeError:
@@ -79,11 +80,13 @@ class _Collector:
             self.failures.append(Failure.model_validate(ev["failure"]))
         elif kind == "progress":
             self.stats = ev.get("stats", {})
-            progress.report(site, self.stats)
+            if report:
+                progress.report(site, self.stats)
         elif kind == "done":
             self.stats = ev.get("stats", {})
             self.finish_reason = ev.get("finish_reason")
-            progress.report(site, self.stats)
+            if report:
+                progress.report(site, self.stats)
         elif kind == "fatal":
             self.fatal = f"{ev.get('reason')}: {ev.get('detail', '')}"
 
@@ -168,7 +171,7 @@ def _stop_and_drain(proc: subprocess.Popen[str], collector: _Collector, site: st
             proc.send_signal(signal.SIGTERM)
         assert proc.stdout is not None
         for line in proc.stdout:
-            collector.feed(site, line)
+            collector.feed(site, line, report=False)
         proc.wait()
     finally:
         killer.cancel()

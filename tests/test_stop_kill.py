@@ -95,23 +95,28 @@ def test_kill_9_mid_crawl_leaves_nothing_and_the_rerun_resumes_at_once(
 
 
 @pytest.mark.parametrize(
-    ("sig", "to_group", "code"),
-    [(signal.SIGTERM, True, 143), (signal.SIGINT, False, 130)],
-    ids=["sigterm-to-group", "sigint-to-cli"],
+    ("sig", "target", "code"),
+    [(signal.SIGTERM, "group", 143), (signal.SIGINT, "cli", 130), (signal.SIGKILL, "server", 143)],
+    ids=["sigterm-to-group", "sigint-to-cli", "temporary-server-dies"],
 )
 def test_stop_signal_ends_everything_within_30_s_with_an_incomplete_manifest(
-    slow_site: NewsSite, tmp_path: Path, sig: signal.Signals, to_group: bool, code: int
+    slow_site: NewsSite, tmp_path: Path, sig: signal.Signals, target: str, code: int
 ) -> None:
+    """Also when the temporary Prefect server dies under the crawl: nothing can be reported to
+    it any more, and the CLI must not wait on it (it hung for minutes)."""
     sites, archive = _sites_file(tmp_path, slow_site), tmp_path / "archive"
     crawl = _start(tmp_path, sites, archive, "crawl.log")
     _wait_midway(crawl, archive, tmp_path, "crawl.log")
     tree = descendants(crawl.pid)
     assert {"crawl child", "Prefect server"} <= kinds(tree), tree
     t0 = time.monotonic()
-    if to_group:
+    if target == "group":
         os.killpg(crawl.pid, sig)
-    else:
+    elif target == "cli":
         os.kill(crawl.pid, sig)
+    else:
+        [server] = [pid for pid, cmd in tree.items() if "uvicorn" in cmd]
+        os.kill(server, sig)
     returncode = crawl.wait(timeout=60)
     took = time.monotonic() - t0
     output = (tmp_path / "crawl.log").read_text(errors="replace")
