@@ -125,4 +125,7 @@ def test_stop_signal_ends_everything_within_30_s_with_an_incomplete_manifest(
     assert all_gone(tree, within=1) == {}, "every child and the temporary server ended"
     [manifest] = _manifests(archive)
     assert manifest["complete"] is False
-    assert len(manifest["written"]) == stored_count(archive) >= 2, "what was stored is listed"
+    # what the child reported is listed (a child killed after its clean-close time may have
+    # stored a record it could not report: the next run finds its URL markers)
+    assert len(manifest["written"]) >= 2
+    assert all((archive / w["key"]).is_file() for w in manifest["written"])
