@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from archive.store import StoreError
-from dateline import cli_consumers, cli_ops, cli_profiles, cli_verify, progress
+from dateline import cli_consumers, cli_ops, cli_profiles, cli_verify, procs, progress
 from dateline.cli_common import ArchiveOpt, err, lookup, open_reader, out
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
@@ -30,6 +31,11 @@ from dateline.pages import iter_inputs, iter_manifest
 # longer than Prefect's 20 s default on a small machine; no telemetry from an archive job.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Slot leases on disk beside the database, so a new temporary server still knows (and expires)
+# the leases of a killed run's server (in memory they died with it; see flows/slots.py).
+os.environ.setdefault(
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
+)
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Dateline: crawl news sites into a clean, dated archive."
@@ -98,6 +104,35 @@ def _demo_sites_file() -> Iterator[tuple[str, str]]:
         yield str(path), cfg["name"]
 
 
+STOP_DEADLINE_SECONDS = 27.0  # SIGTERM/SIGINT -> exit within this, whatever hangs (cron/systemd give 30)
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT reached the CLI (a BaseException, like KeyboardInterrupt: it must
+    unwind through the flow engine, which reports the runs as Crashed)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM/SIGINT unwind the crawl (each crawl child is stopped cleanly and its run manifest
+    written with complete: false); the process ends within STOP_DEADLINE_SECONDS regardless."""
+    old = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with procs.exit_within_after_signal(STOP_DEADLINE_SECONDS):
+            yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 @app.command()
 def crawl(
     sites_file: Annotated[
@@ -112,22 +147,38 @@ def crawl(
         bool, typer.Option(help="crawl a local site of saved real pages (no internet needed)")
     ] = False,
 ) -> None:
-    """Crawl the configured sites into the archive (a Prefect flow run)."""
+    """Crawl the configured sites into the archive (a Prefect flow run).
+
+    SIGTERM/SIGINT stop it cleanly within 30 s: exit 143/130, run manifests marked incomplete."""
+    from prefect.exceptions import TerminationSignal
+
+    from dateline.tempapi import temporary_api
     from flows.crawl import crawl_all
 
     try:
-        if demo:
-            with _demo_sites_file() as (path, name), _progress_bar():
-                state = crawl_all(
-                    sites=[name], sites_file=path, archive=archive, refresh=refresh, return_state=True
-                )
-        else:
-            names = load_sites(sites_file).select(site)  # validate before starting Prefect
-            with _progress_bar():
-                state = crawl_all(
-                    sites=[s.name for s in names], sites_file=str(sites_file) if sites_file else None,
-                    archive=archive, refresh=refresh, return_state=True,
-                )  # fmt: skip
+        names = None if demo else load_sites(sites_file).select(site)  # validate before starting Prefect
+    except ConfigError as e:
+        err.print(f"[red]configuration error:[/] {e}")
+        raise typer.Exit(1) from e
+    try:
+        with _stop_on_signals(), temporary_api():
+            if names is None:
+                with _demo_sites_file() as (path, name), _progress_bar():
+                    state = crawl_all(
+                        sites=[name], sites_file=path, archive=archive, refresh=refresh, return_state=True
+                    )
+            else:
+                with _progress_bar():
+                    state = crawl_all(
+                        sites=[s.name for s in names], sites_file=str(sites_file) if sites_file else None,
+                        archive=archive, refresh=refresh, return_state=True,
+                    )  # fmt: skip
+    except (_Stopped, TerminationSignal, KeyboardInterrupt) as e:
+        signum = e.signum if isinstance(e, _Stopped) else getattr(e, "signal", signal.SIGINT)
+        err.print(
+            f"[yellow]stopped by {signal.Signals(signum).name}[/]: run manifests written (complete: false)"
+        )
+        raise typer.Exit(128 + signum) from None
     except ConfigError as e:
         err.print(f"[red]configuration error:[/] {e}")
         raise typer.Exit(1) from e

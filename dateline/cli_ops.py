@@ -59,6 +59,8 @@ def start(
     except service.ServiceError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
+    for line in st.reclaimed:
+        err.print(f"[yellow]{line}[/]")
     _print_status(st)
 
 

@@ -94,13 +94,16 @@ class SitesFile(BaseModel):
 
     user_agent: str = DEFAULT_USER_AGENT
     defaults: Limits = Field(default_factory=Limits)
-    sites: list[Site]
+    sites: list[Site] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _layer_defaults(cls, data: object) -> object:
-        """Per-site limits are layered over the file's defaults, field by field."""
+        """Per-site limits are layered over the file's defaults, field by field (an empty
+        ``sites:`` is read as no sites; crawling then says so)."""
         if isinstance(data, dict):
+            if data.get("sites") is None:
+                data = {**data, "sites": []}
             defaults = data.get("defaults") or {}
             for site in data.get("sites") or []:
                 if isinstance(site, dict):
@@ -116,7 +119,9 @@ class SitesFile(BaseModel):
         return self
 
     def select(self, names: list[str] | None) -> list[Site]:
-        """The sites to crawl; unknown names are a configuration error."""
+        """The sites to crawl; unknown names, or no sites at all, are a configuration error."""
+        if not self.sites:
+            raise ConfigError("no sites configured (the sites file lists none under `sites:`)")
         if not names:
             return list(self.sites)
         known = {s.name: s for s in self.sites}

@@ -22,7 +22,7 @@ from typing import Any
 from archive.records import Failure, RunManifest, SiteStats
 from archive.store import open_store
 from archive.writer import ArchiveWriter
-from dateline import progress
+from dateline import procs, progress
 from dateline.config import Site
 from dateline.times import iso_utc, utcnow
 from spiders.failures import UNREACHABLE_REASONS
@@ -30,6 +30,7 @@ from spiders.failures import UNREACHABLE_REASONS
 logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GRACE_SECONDS = 120
+STOP_SECONDS = 15.0  # a stopping crawl child gets this long to close cleanly, then its group is killed
 
 
 class CrawlProcessError(Exception):
@@ -63,7 +64,8 @@ class _Collector:
     finish_reason: str | None = None
     fatal: str | None = None
 
-    def feed(self, site: str, line: str) -> None:
+    def feed(self, site: str, line: str, report: bool = True) -> None:
+        """One event line; ``report=False`` while stopping (listeners may call an API that is gone)."""
         try:
             ev = json.loads(line)
         except json.JSONDecodeError:
@@ -78,11 +80,13 @@ class _Collector:
             self.failures.append(Failure.model_validate(ev["failure"]))
         elif kind == "progress":
             self.stats = ev.get("stats", {})
-            progress.report(site, self.stats)
+            if report:
+                progress.report(site, self.stats)
         elif kind == "done":
             self.stats = ev.get("stats", {})
             self.finish_reason = ev.get("finish_reason")
-            progress.report(site, self.stats)
+            if report:
+                progress.report(site, self.stats)
         elif kind == "fatal":
             self.fatal = f"{ev.get('reason')}: {ev.get('detail', '')}"
 
@@ -143,15 +147,35 @@ def _pump_stderr(stream: Any, tail: deque[str], site: str, on_log: Callable[[str
             on_log(line.rstrip())
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Rule 4 of the archive: signal, wait, then kill."""
+def _stop(proc: subprocess.Popen[str], wait: float = 30) -> None:
+    """Rule 4 of the archive: signal, wait, then kill (the whole group: its extraction workers)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            procs.kill_group(proc.pid)
             proc.wait()
+    procs.kill_group(proc.pid)  # nothing of the crawl outlives its leader
+    procs.untrack_group(proc.pid)
+
+
+def _stop_and_drain(proc: subprocess.Popen[str], collector: _Collector, site: str) -> None:
+    """This process is being stopped: let the child close cleanly (Scrapy's graceful shutdown)
+    while its last events are still read, so the manifest lists what it stored; kill after
+    ``STOP_SECONDS``."""
+    logger.warning("[%s] stopping the crawl (up to %g s for a clean close)", site, STOP_SECONDS)
+    killer = threading.Timer(STOP_SECONDS, procs.kill_group, args=(proc.pid,))
+    killer.start()
+    try:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            collector.feed(site, line, report=False)
+        proc.wait()
+    finally:
+        killer.cancel()
 
 
 def run_site_crawl(
@@ -173,28 +197,40 @@ def run_site_crawl(
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        procs.PARENT_PID_ENV: str(os.getpid()),  # the child ends if this process dies
     }
     collector = _Collector()
     tail: deque[str] = deque(maxlen=200)
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1
-    )
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1,
+        start_new_session=True,  # a terminal's Ctrl-C or a group signal reaches us, and we stop it in order
+    )  # fmt: skip
+    procs.track_group(proc.pid)
     pump = threading.Thread(target=_pump_stderr, args=(proc.stderr, tail, site.name, on_log), daemon=True)
     pump.start()
     t0 = time.monotonic()
     timer = threading.Timer(site.limits.max_run_minutes * 60 + GRACE_SECONDS, _stop, args=(proc,))
     timer.start()
+    interrupted: BaseException | None = None
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             collector.feed(site.name, line)
         proc.wait()
+    except BaseException as e:  # a stop signal here (Prefect's TerminationSignal, KeyboardInterrupt)
+        interrupted = e
+        _stop_and_drain(proc, collector, site.name)
     finally:
         timer.cancel()
         _stop(proc)
         pump.join(timeout=5)
     stats = site_stats(site.name, collector, time.monotonic() - t0)
-    complete = proc.returncode == 0 and collector.finish_reason is not None and collector.fatal is None
+    complete = (
+        interrupted is None
+        and proc.returncode == 0
+        and collector.finish_reason not in (None, "shutdown")
+        and collector.fatal is None
+    )
     manifest = RunManifest(
         run_id=run_id,
         site=site.name,
@@ -206,6 +242,9 @@ def run_site_crawl(
         failures=collector.failures,
     )
     key = write_manifest(archive_uri, manifest)
+    if interrupted is not None:
+        logger.warning("[%s] stopped; run manifest %s written (complete: false)", site.name, key)
+        raise interrupted
     if collector.fatal:
         raise ArchiveUnwritableError(f"{site.name}: {collector.fatal}")
     if not complete:

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
@@ -75,12 +75,15 @@ class ServiceStatus:
     healthy: bool
     pids: dict[str, int | None]
     state_dir: Path
+    reclaimed: list[str] = field(default_factory=list)  # site slots freed from dead runs at start
 
 
 # SQLite serialises writes: on a small machine a busy server otherwise answers 503 after 5 s.
 DB_TIMEOUTS = {
     "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT": "30",
     "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
+    # slot leases survive a server restart (in memory a restart left slots counted, never freed)
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
 }
 
 
@@ -243,18 +246,53 @@ def start(cfg: ServiceConfig, *, with_deploy: bool = False, timeout: float = 180
         )
     wait_healthy(cfg, timeout)
     ensure_work_pool(cfg)
+    reclaimed = release_dead_runs(cfg)
     if with_deploy:
         deploy(cfg, env)
     if running_pid(cfg, "worker") is None:
         _spawn(
             cfg, "worker", prefect_command("worker", "start", "--pool", cfg.pool, "--type", "process"), env
         )
-    return status(cfg)
+    return replace(status(cfg), reclaimed=reclaimed)
+
+
+def release_dead_runs(cfg: ServiceConfig) -> list[str]:
+    """Crawl runs left Running by a stop or crash (their process is gone) end Crashed and their
+    site slots are freed, before the worker takes new runs; one line per slot freed."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from flows.slots import reclaim_dead_holders
+
+    with SyncPrefectClient(cfg.api_url) as client:
+        return reclaim_dead_holders(client)
 
 
 def stop(cfg: ServiceConfig, grace: float = STOP_GRACE_SECONDS) -> list[str]:
-    """Stop the worker, then the server; the names of those that were running."""
+    """Stop the flow runs, then the worker, then the server; the names of those that were running."""
+    stop_flow_runs(cfg, grace)
     return [name for name in PROCESSES if stop_process(cfg, name, grace)]
+
+
+def stop_flow_runs(cfg: ServiceConfig, grace: float = STOP_GRACE_SECONDS) -> list[int]:
+    """SIGTERM each flow run process of the worker (each runs in its own session, so signalling
+    the worker's group does not reach them), wait, then kill their groups; their pids.
+
+    While the server still answers, a stopped crawl stops its crawl child cleanly, writes the
+    run manifest (complete: false), frees the site's slot and reports the run Crashed."""
+    from dateline import procs
+
+    worker = running_pid(cfg, "worker")
+    runs = [pid for pid in procs.children(worker) if procs.session_leader(pid)] if worker else []
+    for pid in runs:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(not _gone(pid) for pid in runs):
+        time.sleep(0.2)
+    for pid in runs:
+        procs.kill_group(pid)
+        _reap(pid)
+    return runs
 
 
 def status(cfg: ServiceConfig) -> ServiceStatus:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from typing import Any, cast
 from uuid import UUID
 
@@ -24,7 +24,6 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.filters import (
     FlowFilter,
     FlowFilterName,
@@ -32,17 +31,15 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import ConcurrencyLeaseHolder, StateType
-from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
-from prefect.concurrency.sync import concurrency
+from prefect.client.schemas.objects import StateType
 from prefect.context import get_run_context
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.states import Cancelled, Completed, Failed, State
 
 from archive.records import RunManifest
 from dateline import progress
 from dateline.config import DEFAULT_ARCHIVE, Site, load_sites
 from dateline.crawljob import CrawlProcessError, run_site_crawl
+from flows import slots
 from flows.report import (
     SiteResult,
     Thresholds,
@@ -55,11 +52,10 @@ from flows.report import (
     summary_row,
     verdict,
 )
+from flows.slots import site_limit_name
 
-SITE_LIMIT_PREFIX = "crawl-site-"
 SKIPPED = "Skipped"
 PARTIAL = "Partial"
-LEASE_SECONDS = 300  # a killed run's slot frees itself after this
 PROGRESS_MIN_INTERVAL = 1.0
 
 
@@ -119,42 +115,7 @@ def crawl_site_process(
     return outcome.manifest
 
 
-# -- one site at a time -------------------------------------------------------------------------
-
-
-def site_limit_name(site: str) -> str:
-    return f"{SITE_LIMIT_PREFIX}{site}"
-
-
-def ensure_site_limit(name: str) -> None:
-    """Create the site's one-slot limit on first use; it then shows under Concurrency in the
-    dashboard, where an operator may inspect or reset it. Looked up first: the server logs a
-    refused duplicate creation as an error with a traceback. Losing a creation race is fine."""
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-            return
-        except ObjectNotFound:
-            pass
-        with suppress(ObjectAlreadyExists):
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-
-
-def slot_free_within(name: str, wait_seconds: float) -> bool:
-    """Watch the site's slot until it is free (True) or ``wait_seconds`` pass (False).
-
-    Looking before acquiring keeps the usual case, a previous run still going, out of
-    Prefect's acquisition service, which logs every acquisition timeout as an error.
-    """
-    deadline = time.monotonic() + wait_seconds
-    with get_client(sync_client=True) as client:
-        while True:
-            slot = client.read_global_concurrency_limit_by_name(name)
-            if slot.active_slots < slot.limit:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+# -- one site at a time (flows/slots.py) ------------------------------------------------------
 
 
 def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
@@ -186,29 +147,21 @@ def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
 
 
 def hold_site_slot(stack: ExitStack, site: str, wait_seconds: float) -> bool:
-    """Take the site's slot until ``stack`` closes; False if another run still holds it after
-    ``wait_seconds``. The lease is renewed while held and expires if this process dies."""
-    limit = site_limit_name(site)
-    ensure_site_limit(limit)
-    if not slot_free_within(limit, wait_seconds):
-        return False
-    holder = _flow_run_id()
-    try:
-        stack.enter_context(
-            concurrency(
-                limit, occupy=1, timeout_seconds=max(wait_seconds, 1.0), lease_duration=LEASE_SECONDS, strict=True,
-                raise_on_lease_renewal_failure=False,
-                holder=ConcurrencyLeaseHolder(type="flow_run", id=holder) if holder else None,
-            )
-        )  # fmt: skip
-    except AcquireConcurrencySlotTimeoutError:  # another run took it between the look and the grab
-        return False
-    return True
+    """Take the site's slot until ``stack`` closes (reclaiming a dead holder's); False if a
+    live run still holds it after ``wait_seconds``."""
+    me = _flow_run_id()
+    logger = get_run_logger()
+    return slots.hold_site_slot(
+        stack, site, wait_seconds, me, running=lambda: running_crawls_of(site, me),
+        log=lambda line: logger.warning("[%s] %s", site, line),
+    )  # fmt: skip
 
 
 def _skipped_state(site: Site, wait_seconds: float) -> State:
-    holders = running_crawls_of(site.name, _flow_run_id())
-    who = f"flow run {', '.join(holders)}" if holders else "another run"
+    who = slots.holder_summary(site.name)
+    if who is None:
+        holders = running_crawls_of(site.name, _flow_run_id())
+        who = f"flow run {', '.join(holders)}" if holders else "another run"
     message = (
         f"{site.name}: previous run still going ({who} holds {site_limit_name(site.name)}; "
         f"waited {wait_seconds:g} s)"

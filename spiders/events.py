@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 _lock = threading.Lock()
 _out: TextIO = sys.stdout
+_reader_gone = False
 
 
 def set_stream(stream: TextIO) -> None:
@@ -21,8 +22,16 @@ def set_stream(stream: TextIO) -> None:
 
 
 def emit(kind: str, **payload: Any) -> None:
-    """Write one event as one line; flushed at once so the parent sees progress live."""
+    """Write one event as one line; flushed at once so the parent sees progress live. A parent
+    that is gone (killed) reads nothing more: the crawl is stopping then, and must not fail
+    on every write while it closes."""
+    global _reader_gone
     line = json.dumps({"event": kind, **payload}, ensure_ascii=False, default=str)
     with _lock:
-        _out.write(line + "\n")
-        _out.flush()
+        if _reader_gone:
+            return
+        try:
+            _out.write(line + "\n")
+            _out.flush()
+        except BrokenPipeError:
+            _reader_gone = True

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from archive.keys import article_key
 from archive.records import Failure, RawPointer
 from archive.store import FatalStoreError, StoreError, open_store
 from archive.writer import ArchiveWriter
+from dateline import procs
 from dateline.profiles import load_profile, save_profile
 from dateline.recordbuilder import build_record
 from dateline.times import parse_loose_date, utcnow
@@ -51,8 +53,12 @@ _worker_rules_file: str | None = None  # the recompiled rules' file the worker's
 
 
 def init_worker(rules: ProfileRules | None) -> None:
-    """Pool initializer: keep the site's profile rules in the worker (not pickled with every page)."""
+    """Pool initializer: keep the site's profile rules in the worker (not pickled with every page),
+    and end the worker with the crawl process (workers hold each other's queue ends, so an
+    orphaned pool would otherwise live on)."""
     global _worker_rules
+    parent = multiprocessing.parent_process()
+    procs.die_with_parent(parent.pid if parent is not None else None, signal.SIGKILL)
     _worker_rules = rules
 
 

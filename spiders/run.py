@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from datetime import datetime
 
@@ -18,11 +19,14 @@ from scrapy.settings import Settings
 
 from archive.store import StoreError, open_store
 from archive.writer import ArchiveWriter
+from dateline import procs
 from dateline.config import Site
 from spiders import events
 from spiders import settings as default_settings
 from spiders.news import NewsSpider
 from spiders.settings import site_settings
+
+PARENT_GONE_GRACE = 10.0
 
 
 def build_settings(site: Site, user_agent: str, extra: dict[str, object]) -> Settings:
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refresh", action="store_true")
     ap.add_argument("--settings-json", default="{}", help="extra Scrapy settings (tests, tuning)")
     args = ap.parse_args(argv)
+    # Parent gone (killed): Scrapy's graceful stop on SIGTERM, and gone for good 10 s later.
+    procs.die_with_parent(procs.parent_pid_from_env(), signal.SIGTERM, grace=PARENT_GONE_GRACE)
     try:
         site = Site.model_validate_json(args.site_json)
         crawled_at = datetime.fromisoformat(args.crawled_at)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,3 +118,18 @@ def test_bad_sites_file_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["crawl", "--sites", str(bad)])
     assert result.exit_code == 1
     assert "configuration error" in result.output
+
+
+def test_empty_sites_list_exits_1_before_starting_prefect(tmp_path: Path) -> None:
+    """An API address where nothing listens: any use of Prefect would fail differently."""
+    empty = tmp_path / "sites.yaml"
+    for text in ("sites: []\n", "sites:\n", "defaults: {max_pages: 5}\n"):
+        empty.write_text(text, encoding="utf-8")
+        env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+        done = subprocess.run(
+            [sys.executable, "-m", "dateline.cli", "crawl", "--sites", str(empty)],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert "no sites configured" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -4,17 +4,21 @@ site whose slot is held is skipped without a request, an unreachable site fails 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prefect.concurrency.sync import concurrency
 from prefect.logging.handlers import APILogHandler
 
 from archive.records import Failure, RunManifest, SiteStats
 from archive.store import open_store
 from dateline.config import parse_sites
-from flows.crawl import crawl_all, ensure_site_limit, log_line, site_limit_name
+from flows import slots
+from flows.crawl import crawl_all, log_line
 from flows.report import (
     SiteResult,
     Thresholds,
@@ -178,9 +182,8 @@ def test_site_still_held_by_another_run_is_skipped(
 ) -> None:
     config = news_site.site_config()
     archive = tmp_path / "archive"
-    limit = site_limit_name(config["name"])
-    ensure_site_limit(limit)
-    with concurrency(limit, occupy=1, strict=True, timeout_seconds=10):  # "the previous run"
+    with ExitStack() as previous:  # "the previous run": a live holder (this process, this host)
+        assert slots.hold_site_slot(previous, config["name"], 1, None, running=list, log=print)
         state = crawl_all(
             sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=str(archive),
             settings=FAST_SETTINGS, wait_for_previous_seconds=1, return_state=True,
@@ -191,6 +194,91 @@ def test_site_still_held_by_another_run_is_skipped(
     assert news_site.requests == [], "a skipped run sends no request"
     assert not archive.exists() or not any(archive.iterdir())
     assert harness_api.artifacts(str(state.state_details.flow_run_id))["crawl-progress"]["data"] == 100.0
+
+
+HOLD_SLOT = """
+import sys, time
+from contextlib import ExitStack
+from flows import slots
+with ExitStack() as stack:
+    assert slots.hold_site_slot(stack, sys.argv[1], 5, None, running=list, log=print)
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_slot_of_a_killed_holder_is_reclaimed_at_once(
+    news_site: Any, harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    """A process that took the site's slot is SIGKILLed (its lease lives on): the next run takes
+    the slot at once, without waiting, and says from whom."""
+    from prefect.settings import PREFECT_API_URL
+
+    config = news_site.site_config()
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SLOT, config["name"]], stdout=subprocess.PIPE, text=True, env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait()
+    state = crawl_all(
+        sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"),
+        settings=FAST_SETTINGS, wait_for_previous_seconds=0, return_state=True,
+    )  # fmt: skip
+    assert state.is_completed(), (state.name, state.message)
+    assert len(result_rows(state)) == 1 and result_rows(state)[0]["outcome"] != "skipped"
+    runs = [str(state.state_details.flow_run_id)]
+    runs += [c["id"] for c in harness_api.children(runs[0])]
+    reclaimed = [m for m in harness_api.warnings(runs) if "reclaimed the slot" in m]
+    assert reclaimed and f"pid {holder.pid} " in reclaimed[0] and "is gone" in reclaimed[0], reclaimed
+
+
+HOLD_IN_A_RUN = """
+import sys, time
+from contextlib import ExitStack
+from prefect import flow
+from prefect.context import get_run_context
+from flows import slots
+
+@flow(name="crawl-site")
+def hold(site: str) -> None:
+    me = get_run_context().flow_run.id
+    with ExitStack() as stack:
+        assert slots.hold_site_slot(stack, site, 5, me, running=list, log=print)
+        print(me, flush=True)
+        time.sleep(600)
+
+hold(sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+def test_a_run_left_running_by_a_dead_process_is_crashed_and_its_slot_freed(harness_api: PrefectApi) -> None:
+    """What `dateline service start` does first: a flow run whose process was SIGKILLed while
+    holding its site's slot stays Running; the sweep marks it Crashed and frees the slot."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_IN_A_RUN, "orphaned-news"], stdout=subprocess.PIPE, text=True, env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert holder.stdout is not None
+    run_id = holder.stdout.readline().strip()
+    holder.kill()
+    holder.wait()
+    assert harness_api.flow_run(run_id)["state"]["type"] == "RUNNING"
+    with get_client(sync_client=True) as client:
+        lines = slots.reclaim_dead_holders(client)
+        assert [line for line in lines if "crawl-site-orphaned-news" in line and run_id in line], lines
+        assert client.read_global_concurrency_limit_by_name("crawl-site-orphaned-news").active_slots == 0
+        assert slots.read_holder(client, "orphaned-news") is None
+        assert slots.reclaim_dead_holders(client) == [], "nothing left to reclaim"
+    assert harness_api.flow_run(run_id)["state"]["type"] == "CRASHED"
 
 
 @pytest.mark.slow
