@@ -46,6 +46,27 @@ class ExtractorInfo(BaseModel):
     trafilatura: str
 
 
+class ExtractionQuality(BaseModel):
+    """How far the cleaned text can be trusted, and the signals behind it (``docs/archive.md``).
+
+    Agreements are the share of one text's word 4-grams found in the other (None: that text was
+    absent); consumers filter on ``confidence``, operators count low values per site."""
+
+    confidence: float  # 0-1; below LOW_CONFIDENCE the cleaning fell back to the better-supported text
+    agree_trafilatura: float | None = None  # of plain trafilatura's text, the share we kept
+    agree_structured: float | None = None  # of the structured-data body (JSON-LD articleBody), kept
+    agree_second: float | None = None  # of the second extractor's (readability) text, kept
+    precision_second: float | None = None  # of our text, the share the second extractor also has
+    removed_share: float = 0.0  # share of plain trafilatura's text our cleaning removed
+    text_markup_ratio: float = 0.0  # characters of text per character of HTML
+    link_density: float = 0.0  # share of our text that is link text on the page
+    profile_coverage: float = 0.0  # share of the page's blocks the site profile knows (0: no profile)
+    fallback: str | None = None  # what was restored when unsure: "trafilatura", "structured" or None
+
+
+LOW_CONFIDENCE = 0.5
+
+
 class ArticleRecord(BaseModel):
     """One stored version of one article."""
 
@@ -75,6 +96,7 @@ class ArticleRecord(BaseModel):
     # Set only on versions made by re-extracting the stored raw page (``crawled_at`` stays the
     # fetch time); orders such a version after the one it was made from.
     extracted_at: str | None = None
+    extraction: ExtractionQuality | None = None  # None on records written before confidence existed
 
 
 class Failure(BaseModel):
