@@ -52,16 +52,15 @@ class ExtractionQuality(BaseModel):
     Agreements are the share of one text's word 4-grams found in the other (None: that text was
     absent); consumers filter on ``confidence``, operators count low values per site."""
 
-    confidence: float  # 0-1; below LOW_CONFIDENCE the cleaning fell back to the better-supported text
-    agree_trafilatura: float | None = None  # of plain trafilatura's text, the share we kept
-    agree_structured: float | None = None  # of the structured-data body (JSON-LD articleBody), kept
-    agree_second: float | None = None  # of the second extractor's (readability) text, kept
-    precision_second: float | None = None  # of our text, the share the second extractor also has
-    removed_share: float = 0.0  # share of plain trafilatura's text our cleaning removed
+    confidence: float  # 0-1; below LOW_CONFIDENCE the text is unsure (see fallback)
+    agree_trafilatura: float | None = None  # share of plain trafilatura's text we kept
+    agree_structured: float | None = None  # share of JSON-LD articleBody we kept
+    precision_second: float | None = None  # share of ours readability has
+    removed_share: float = 0.0  # 1 - agree_trafilatura
+    extra_link_share: float = 0.0  # of that removed text, the share that is link text on the page
     text_markup_ratio: float = 0.0  # characters of text per character of HTML
-    link_density: float = 0.0  # share of our text that is link text on the page
-    profile_coverage: float = 0.0  # share of the page's blocks the site profile knows (0: no profile)
-    fallback: str | None = None  # what was restored when unsure: "trafilatura", "structured" or None
+    profile_coverage: float = 0.0  # share of the page's block text the site profile knows (0: no profile)
+    fallback: str | None = None  # "trafilatura" when plain trafilatura's text was kept instead of ours
 
 
 LOW_CONFIDENCE = 0.5
