@@ -160,6 +160,7 @@ def _extract(
 
     signals = pagetype.read_signals(tree, structured, hints.url)
     lead = clean.find_lead(tree, meta["description"])
+    link_texts = ["".join(a.itertext()) for a in tree.iter("a")]  # before pruning removes menus
 
     clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree
     if published.date is None:
@@ -185,7 +186,7 @@ def _extract(
     variants = meta.pop("title_variants")
 
     def finish(raw: str) -> str:
-        done = lines.clean_lines(raw, meta["title"], meta["authors"], variants)
+        done = lines.clean_lines(raw, meta["title"], meta["authors"], variants, link_texts)
         if rules:
             done = site_profile.clean_lines(done, rules, keep=[lead or ""])
         return clean.add_lead(done, lead)
@@ -202,7 +203,7 @@ def _extract(
         finish(reference) if reference.strip() else None,
         structured_body=structured_body,
         html_chars=len(html),
-        anchors=lambda: ["".join(a.itertext()) for a in plain.iter("a")] if plain is not None else [],
+        anchors=lambda: link_texts,
         second=lambda: second_extractor(tree),
         profile_coverage=coverage,
     )
