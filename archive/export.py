@@ -80,6 +80,23 @@ SCHEMA = pa.schema(
             ),
         ),
         ("extracted_at", pa.string()),
+        # parts compacted before confidence existed lack it: read mixed parts with union_by_name
+        (
+            "extraction",
+            pa.struct(
+                [
+                    ("confidence", pa.float64()),
+                    ("agree_trafilatura", pa.float64()),
+                    ("agree_structured", pa.float64()),
+                    ("precision_second", pa.float64()),
+                    ("removed_share", pa.float64()),
+                    ("extra_link_share", pa.float64()),
+                    ("text_markup_ratio", pa.float64()),
+                    ("profile_coverage", pa.float64()),
+                    ("fallback", pa.string()),
+                ]
+            ),
+        ),
     ]
 )
 

@@ -55,6 +55,26 @@ class ExtractorInfo(BaseModel):
     trafilatura: str
 
 
+class ExtractionQuality(BaseModel):
+    """How far the cleaned text can be trusted, and the signals behind it (``docs/archive.md``).
+
+    Agreements are the share of one text's word 4-grams found in the other (None: that text was
+    absent); consumers filter on ``confidence``, operators count low values per site."""
+
+    confidence: float  # 0-1; below LOW_CONFIDENCE the text is unsure (see fallback)
+    agree_trafilatura: float | None = None  # share of plain trafilatura's text we kept
+    agree_structured: float | None = None  # share of JSON-LD articleBody we kept
+    precision_second: float | None = None  # share of ours readability has
+    removed_share: float = 0.0  # 1 - agree_trafilatura
+    extra_link_share: float = 0.0  # of that removed text, the share that is link text on the page
+    text_markup_ratio: float = 0.0  # characters of text per character of HTML
+    profile_coverage: float = 0.0  # share of the page's block text the site profile knows (0: no profile)
+    fallback: str | None = None  # "trafilatura" when plain trafilatura's text was kept instead of ours
+
+
+LOW_CONFIDENCE = 0.5
+
+
 class ArticleRecord(BaseModel):
     """One stored version of one article."""
 
@@ -84,6 +104,7 @@ class ArticleRecord(BaseModel):
     # Set only on versions made by re-extracting the stored raw page (``crawled_at`` stays the
     # fetch time); orders such a version after the one it was made from.
     extracted_at: str | None = None
+    extraction: ExtractionQuality | None = None  # None on records written before confidence existed
 
 
 class Failure(BaseModel):

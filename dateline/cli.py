@@ -263,38 +263,48 @@ def show(
 
 @app.command("eval")
 def evaluate_extraction(
-    dataset: Annotated[Path, typer.Argument(help="folder with truth.jsonl and html/ (news-pages format)")],
-    limit: Annotated[int | None, typer.Option(help="only the first N pages")] = None,
+    datasets: Annotated[
+        list[Path],
+        typer.Argument(help="folders with truth.jsonl and html/ (news-pages or trafilatura-eval format)"),
+    ],
+    limit: Annotated[int | None, typer.Option(help="only the first N pages of each set")] = None,
     worst: Annotated[int, typer.Option(help="show the N worst pages with a diff")] = 5,
     gate: Annotated[
         bool, typer.Option("--gate", help="exit 1 when a score falls below the pinned floors")
     ] = False,
     report_json: Annotated[
-        Path | None, typer.Option("--json", help="also write the full report here")
+        Path | None, typer.Option("--json", help="also write the full reports here")
     ] = None,
     profiles: Annotated[
         bool, typer.Option(help="learn a profile per site from the dataset's pages and apply it")
     ] = True,
+    processes: Annotated[int, typer.Option(help="worker processes")] = 2,
 ) -> None:
-    """Score the extractor against a truth file, side by side with plain trafilatura."""
-    from extraction.evaluate import check_floors, evaluate, load_floors, render_report, worst_pages
+    """Score the extractor on one or more dev sets, side by side with plain trafilatura."""
+    from extraction.evalreport import check_floors, load_floors, render_report, worst_pages
+    from extraction.evaluate import evaluate_sets
 
-    if not (dataset / "truth.jsonl").is_file():
-        err.print(f"[red]no truth.jsonl in {dataset}[/]")
-        raise typer.Exit(1)
-    report = evaluate(dataset, limit=limit, profiles=profiles)
-    sys.stdout.write(render_report(report) + "\n")
-    if worst:
-        sys.stdout.write(worst_pages(report, worst) + "\n")
+    for dataset in datasets:
+        if not (dataset / "truth.jsonl").is_file():
+            err.print(f"[red]no truth.jsonl in {dataset}[/]")
+            raise typer.Exit(1)
+    reports = evaluate_sets(datasets, limit=limit, processes=processes, profiles=profiles)
+    for report in reports:
+        sys.stdout.write(render_report(report) + "\n")
+        if worst:
+            sys.stdout.write(worst_pages(report, worst) + "\n")
     if report_json is not None:
-        report_json.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+        dumped = [r.model_dump(mode="json") for r in reports]
+        report_json.write_text(json.dumps(dumped, indent=1, ensure_ascii=False), encoding="utf-8")
     if gate:
-        failures = check_floors(report, load_floors())
+        floors = load_floors()
+        failures = [f for r in reports for f in check_floors(r, floors.get(r.name, {}))]
         for f in failures:
             err.print(f"[red]quality gate:[/] {f}")
         if failures:
             raise typer.Exit(1)
-        err.print("[green]quality gate passed[/]")
+        gated = [r.name for r in reports if r.name in floors]
+        err.print(f"[green]quality gate passed[/] ({', '.join(gated) or 'no floors for these sets'})")
 
 
 @app.command()

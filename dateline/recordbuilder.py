@@ -59,4 +59,5 @@ def build_record(
         extractor=extractor_info(),
         raw=raw,
         discovery=discovery,
+        extraction=ex.quality,
     )

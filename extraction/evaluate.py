@@ -1,8 +1,11 @@
-"""Score our extractor and plain trafilatura against a news-pages style dataset.
+"""Score our extractor and plain trafilatura against dev sets of saved pages with truth.
 
-The dataset layout is ``truth.jsonl`` (one page per line: file, url, crawl_date, title, authors,
-publishing_date, body paragraphs) plus ``html/**.html.gz``. Both extractors see the same decoded
-HTML and the same URL, so the numbers are directly comparable; the CLI only wires these functions.
+Two truth kinds, told apart per row: news-pages style (``body`` paragraphs, title, authors,
+publishing_date; scored with token-shingle precision/recall per page) and trafilatura-eval style
+(``with`` / ``without`` snippets; a snippet counts when found in the whitespace-collapsed text,
+summed over all snippets of all pages). Both extractors see the same decoded HTML and the same URL,
+so the numbers are directly comparable; the CLI only wires these functions, and the report
+(halves, worse-than-trafilatura pages, confidence deciles) is ``extraction.evalreport``.
 
 Pages are grouped by site (the file name's publisher prefix, else the URL host). A site with
 several pages gets a profile learned from all of its pages (``extraction.profile``), as
@@ -17,6 +20,7 @@ import json
 import re
 import time
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -32,6 +36,8 @@ from extraction.profile import PageFingerprint, ProfileRules, learn
 
 SHINGLE = 4
 METRICS = ("f1", "precision", "recall", "rouge_l", "date", "title", "authors")
+SNIPPET_METRICS = ("f1", "precision", "recall", "accuracy", "pages_with_miss")
+FIXED_CRAWL_TIME = "2026-08-01T00:00:00+00:00"  # snippet sets carry no crawl date
 
 # Scripts written without spaces between words: every character is a token.
 _NO_SPACE_RANGES = (
@@ -60,6 +66,9 @@ class Scores(BaseModel):
     authors: float = 0.0
     seconds: float = 0.0
     error: str | None = None
+    # snippet truth only: indices of ``with`` snippets missing and ``without`` snippets present
+    lost: list[int] = Field(default_factory=list)
+    kept: list[int] = Field(default_factory=list)
 
 
 class PageResult(BaseModel):
@@ -67,18 +76,31 @@ class PageResult(BaseModel):
 
     file: str
     url: str
+    dataset: str = ""  # the set's folder, as given
     ours: Scores
     trafilatura: Scores
     plain: Scores | None = None  # ours without the site profile (None: profiles not evaluated)
     site: str = ""
     text: str = ""
+    trafilatura_text: str = ""
     truth_body: list[str] = Field(default_factory=list)
+    truth_with: list[str] = Field(default_factory=list)  # snippet truth (trafilatura-eval style)
+    truth_without: list[str] = Field(default_factory=list)
     found: dict[str, Any] = Field(default_factory=dict)  # our title/authors/date vs truth
+    confidence: float | None = None  # ours: extraction.confidence
+    signals: dict[str, Any] = Field(default_factory=dict)  # what the confidence was made of
+
+    @property
+    def snippets(self) -> bool:
+        """Whether this page has snippet truth (else body paragraphs)."""
+        return bool(self.truth_with or self.truth_without)
 
 
 class EvalReport(BaseModel):
     """Per-page results plus averages for both extractors."""
 
+    name: str = ""  # the dataset folder's name (what floors are keyed by)
+    kind: str = "body"  # body | snippets
     pages: list[PageResult]
     ours: dict[str, float]
     trafilatura: dict[str, float]
@@ -195,9 +217,31 @@ def score_body(text: str, body: list[str]) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1, "rouge_l": rouge_l(found, truth)}
 
 
+def collapse(text: str) -> str:
+    """Whitespace collapsed to single spaces (how snippets are matched)."""
+    return " ".join(text.split())
+
+
+def score_snippets(text: str, with_: Sequence[str], without: Sequence[str]) -> Scores:
+    """One page's snippet outcome: TP/FN from ``with``, FP/TN from ``without`` (page-level P/R/F1
+    for sorting; the set's own figures sum the counts over all pages)."""
+    flat = collapse(text)
+    lost = [i for i, snippet in enumerate(with_) if collapse(snippet) not in flat]
+    kept = [i for i, snippet in enumerate(without) if collapse(snippet) in flat]
+    tp, fp = len(with_) - len(lost), len(kept)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / len(with_) if with_ else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Scores(f1=f1, precision=precision, recall=recall, lost=lost, kept=kept)
+
+
 def _score(
     text: str, title: str | None, authors: list[str], date: str | None, row: dict[str, Any], secs: float
 ) -> Scores:
+    if "body" not in row:
+        scores = score_snippets(text, row.get("with") or [], row.get("without") or [])
+        scores.seconds = secs
+        return scores
     return Scores(
         **score_body(text, row["body"]),
         date=float(date is not None and date == truth_date(row.get("publishing_date"))),
@@ -207,7 +251,7 @@ def _score(
     )
 
 
-_Ours = tuple[Scores, str, dict[str, Any], PageFingerprint | None]
+_Ours = tuple[Scores, str, dict[str, Any], PageFingerprint | None, dict[str, Any]]
 
 
 def _run_ours(
@@ -217,7 +261,7 @@ def _run_ours(
     try:
         result, fingerprint = extract_and_fingerprint(html, hints, rules, learn=learn)
     except ExtractionError as exc:
-        return Scores(seconds=time.perf_counter() - start, error=exc.reason), "", {}, None
+        return Scores(seconds=time.perf_counter() - start, error=exc.reason), "", {}, None, {}
     secs = time.perf_counter() - start
     found = {
         "title": [result.title, row.get("title")],
@@ -226,20 +270,22 @@ def _run_ours(
         "date_source": result.published.source,
     }
     scores = _score(result.text, result.title, result.authors, result.published.date, row, secs)
-    return scores, result.text, found, fingerprint
+    quality = result.quality.model_dump() if result.quality else {}
+    return scores, result.text, found, fingerprint, quality
 
 
-def _run_trafilatura(html: str, row: dict[str, Any]) -> Scores:
+def _run_trafilatura(html: str, row: dict[str, Any]) -> tuple[Scores, str]:
     import trafilatura
 
     start = time.perf_counter()
     doc = trafilatura.bare_extraction(html, url=row["url"], with_metadata=True)
     secs = time.perf_counter() - start
     if doc is None:
-        return Scores(seconds=secs, error="none")
+        return _score("", None, [], None, row, secs).model_copy(update={"error": "none"}), ""
     fields = doc if isinstance(doc, dict) else doc.as_dict()
     authors = [a.strip() for a in (fields.get("author") or "").split(";") if a.strip()]
-    return _score(fields.get("text") or "", fields.get("title"), authors, fields.get("date"), row, secs)
+    text = fields.get("text") or ""
+    return _score(text, fields.get("title"), authors, fields.get("date"), row, secs), text
 
 
 _DATED_NAME = re.compile(r"_\d{4}_\d{2}_\d{2}(?:_\w+)?\.html(?:\.gz)?$")
@@ -254,29 +300,61 @@ def site_of(row: dict[str, Any]) -> str:
         return name[: match.start()]
     from urllib.parse import urlsplit
 
-    return (urlsplit(row.get("url") or "").hostname or "").removeprefix("www.")
+    url = row.get("url") or ""
+    archived = _ARCHIVED.match(url)  # a web archive's copy belongs to the site it copied
+    if archived:
+        url = archived.group(1) if "://" in archived.group(1) else f"http://{archived.group(1)}"
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    if not url.startswith(("http://", "https://")) or not host:
+        return name.split(".html")[0]  # no usable address: the page is its own site
+    return host.removeprefix("www.")
+
+
+_ARCHIVED = re.compile(r"https?://web\.archive\.org/web/\d+[a-z_]*/(.+)")
+
+
+def half_of(site: str) -> str:
+    """The dev-set half a site belongs to ("A" or "B"), stable across runs and machines: rules are
+    designed on half A and checked on half B."""
+    return "A" if zlib.crc32(site.encode("utf-8")) % 2 == 0 else "B"
 
 
 def _load_page(dataset_dir: str, row: dict[str, Any]) -> tuple[str, PageHints]:
     raw = gzip.decompress((Path(dataset_dir) / row["file"]).read_bytes())
-    return decode_html(raw), PageHints(url=row["url"], crawled_at=crawl_time(row["crawl_date"]))
+    when = crawl_time(row.get("crawl_date") or FIXED_CRAWL_TIME)
+    return decode_html(raw), PageHints(url=row["url"], crawled_at=when)
+
+
+def _page(
+    dataset: str, row: dict[str, Any], ours: _Ours, trafilatura: tuple[Scores, str], plain: Scores | None
+) -> PageResult:
+    return PageResult(
+        file=row["file"],
+        url=row["url"],
+        dataset=dataset,
+        ours=ours[0],
+        plain=plain,
+        trafilatura=trafilatura[0],
+        site=site_of(row),
+        text=ours[1],
+        trafilatura_text=trafilatura[1],
+        truth_body=row.get("body") or [],
+        truth_with=row.get("with") or [],
+        truth_without=row.get("without") or [],
+        found=ours[2],
+        confidence=ours[4].get("confidence"),
+        signals=ours[4],
+    )
 
 
 def evaluate_page(args: tuple[str, dict[str, Any]]) -> PageResult:
     """Run both extractors on one page of the dataset, without a site profile."""
     dataset_dir, row = args
     html, hints = _load_page(dataset_dir, row)
-    ours, text, found, _ = _run_ours(html, hints, row)
-    return PageResult(
-        file=row["file"],
-        url=row["url"],
-        ours=ours,
-        trafilatura=_run_trafilatura(html, row),
-        site=site_of(row),
-        text=text,
-        truth_body=row["body"],
-        found=found,
-    )
+    return _page(dataset_dir, row, _run_ours(html, hints, row), _run_trafilatura(html, row), None)
 
 
 def evaluate_site(args: tuple[str, list[dict[str, Any]]]) -> list[PageResult]:
@@ -285,24 +363,12 @@ def evaluate_site(args: tuple[str, list[dict[str, Any]]]) -> list[PageResult]:
     dataset_dir, rows = args
     pages = [_load_page(dataset_dir, row) for row in rows]
     plain = [_run_ours(html, hints, row, learn=True) for (html, hints), row in zip(pages, rows, strict=True)]
-    fingerprints = [fp for *_, fp in plain if fp is not None]
+    fingerprints = [ours[3] for ours in plain if ours[3] is not None]
     rules = learn(site_of(rows[0]), fingerprints).rules() if len(fingerprints) > 1 else ProfileRules()
     out: list[PageResult] = []
     for (html, hints), row, first in zip(pages, rows, plain, strict=True):
         ours = _run_ours(html, hints, row, rules) if rules else first
-        out.append(
-            PageResult(
-                file=row["file"],
-                url=row["url"],
-                ours=ours[0],
-                plain=first[0],
-                trafilatura=_run_trafilatura(html, row),
-                site=site_of(row),
-                text=ours[1],
-                truth_body=row["body"],
-                found=ours[2],
-            )
-        )
+        out.append(_page(dataset_dir, row, ours, _run_trafilatura(html, row), first[0]))
     return out
 
 
@@ -315,6 +381,34 @@ def _averages(scores: list[Scores]) -> dict[str, float]:
     return out
 
 
+def snippet_averages(pages: Sequence[PageResult], side: str) -> dict[str, float]:
+    """trafilatura's own evaluation: TP/FN/FP/TN summed over all snippets of all pages."""
+    scores = [(page, getattr(page, side)) for page in pages]
+    tp = sum(len(p.truth_with) - len(s.lost) for p, s in scores)
+    fn = sum(len(s.lost) for _, s in scores)
+    fp = sum(len(s.kept) for _, s in scores)
+    tn = sum(len(p.truth_without) - len(s.kept) for p, s in scores)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    seconds = sum(s.seconds for _, s in scores)
+    return {
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "precision": precision,
+        "recall": recall,
+        "accuracy": (tp + tn) / (tp + fn + fp + tn) if scores else 0.0,
+        "pages_with_miss": float(sum(1 for _, s in scores if s.lost or s.kept)),
+        "pages_per_s": len(scores) / seconds if seconds else 0.0,
+        "errors": float(sum(1 for _, s in scores if s.error)),
+    }
+
+
+def side_averages(pages: Sequence[PageResult], side: str) -> dict[str, float]:
+    """One side's ("ours", "trafilatura", "plain") figures over some pages of one set."""
+    if pages and pages[0].snippets:
+        return snippet_averages(pages, side)
+    return _averages([getattr(p, side) for p in pages])
+
+
 def load_truth(dataset_dir: Path, limit: int | None = None) -> list[dict[str, Any]]:
     rows = [
         json.loads(line) for line in (dataset_dir / "truth.jsonl").read_text("utf-8").splitlines() if line
@@ -322,108 +416,54 @@ def load_truth(dataset_dir: Path, limit: int | None = None) -> list[dict[str, An
     return rows[:limit] if limit is not None else rows
 
 
-def evaluate(
-    dataset_dir: Path, limit: int | None = None, processes: int = 2, profiles: bool = True
-) -> EvalReport:
-    """Score ours (with site profiles unless ``profiles`` is False) and plain trafilatura on every
-    page (pages/s is per core: pages over summed seconds)."""
-    rows = load_truth(dataset_dir, limit)
-    if profiles:
-        by_site: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_site.setdefault(site_of(row), []).append(row)
-        groups = sorted(by_site.values(), key=len, reverse=True)  # big groups first: better packing
-        site_jobs = [(str(dataset_dir), group) for group in groups]
-        if processes > 1 and len(site_jobs) > 1:
-            with get_context("spawn").Pool(processes) as pool:
-                results = pool.map(evaluate_site, site_jobs, chunksize=1)
-        else:
-            results = [evaluate_site(job) for job in site_jobs]
-        order = {row["file"]: i for i, row in enumerate(rows)}
-        pages = sorted((p for group in results for p in group), key=lambda p: order[p.file])
-    else:
-        jobs = [(str(dataset_dir), row) for row in rows]
-        if processes > 1 and len(jobs) > 1:
-            with get_context("spawn").Pool(processes) as pool:
-                pages = pool.map(evaluate_page, jobs, chunksize=1)
-        else:
-            pages = [evaluate_page(job) for job in jobs]
-    plain = [p.plain for p in pages if p.plain is not None]
+def make_report(name: str, pages: list[PageResult]) -> EvalReport:
+    """Averages of every side over the pages of one set."""
+    has_plain = bool(pages) and all(p.plain is not None for p in pages)
     return EvalReport(
+        name=name,
+        kind="snippets" if pages and pages[0].snippets else "body",
         pages=pages,
-        ours=_averages([p.ours for p in pages]),
-        trafilatura=_averages([p.trafilatura for p in pages]),
-        plain=_averages(plain) if len(plain) == len(pages) and plain else {},
+        ours=side_averages(pages, "ours"),
+        trafilatura=side_averages(pages, "trafilatura"),
+        plain=side_averages(pages, "plain") if has_plain else {},
     )
 
 
-def render_report(report: EvalReport) -> str:
-    """A side-by-side table (ours vs trafilatura, and ours without site profiles) as plain text."""
-    from rich.console import Console
-    from rich.table import Table
-
-    sites = len({p.site for p in report.pages if p.site}) or len(report.pages)
-    table = Table(title=f"Extraction quality on {len(report.pages)} pages ({sites} sites)")
-    table.add_column("metric")
-    table.add_column("ours", justify="right")
-    if report.plain:
-        table.add_column("no profile", justify="right")
-    table.add_column("trafilatura", justify="right")
-    table.add_column("delta", justify="right")
-    for name in (*METRICS, "pages_per_s", "errors"):
-        ours, base = report.ours.get(name, 0.0), report.trafilatura.get(name, 0.0)
-        plain = [f"{report.plain.get(name, 0.0):.3f}"] if report.plain else []
-        table.add_row(name, f"{ours:.3f}", *plain, f"{base:.3f}", f"{ours - base:+.3f}")
-    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(table)
-    return console.export_text()
-
-
-def _segment_overlap(segment: str, reference: Counter[tuple[str, ...]]) -> float:
-    own = shingles(tokenize(segment))
-    total = sum(own.values())
-    return sum((own & reference).values()) / total if total else 1.0
-
-
-def page_diff(page: PageResult, threshold: float = 0.5) -> tuple[list[str], list[str]]:
-    """Lines we kept that are (mostly) not in the truth, and truth paragraphs we (mostly) missed."""
-    truth_sh = shingles(tokenize("\n".join(page.truth_body)))
-    ours_sh = shingles(tokenize(page.text))
-    extra = [ln for ln in page.text.splitlines() if ln.strip() and _segment_overlap(ln, truth_sh) < threshold]
-    missed = [p for p in page.truth_body if p.strip() and _segment_overlap(p, ours_sh) < threshold]
-    return extra, missed
+def evaluate_sets(
+    datasets: Sequence[Path], limit: int | None = None, processes: int = 2, profiles: bool = True
+) -> list[EvalReport]:
+    """Score ours (with site profiles learned per site unless ``profiles`` is False) and plain
+    trafilatura on every page of every set, all sets' sites sharing one process pool (pages/s is
+    per core: pages over summed seconds)."""
+    jobs: list[tuple[str, list[dict[str, Any]]]] = []
+    truth: dict[str, list[dict[str, Any]]] = {}
+    for dataset_dir in datasets:
+        rows = truth[str(dataset_dir)] = load_truth(dataset_dir, limit)
+        by_site: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            key = site_of(row) if profiles else row["file"]
+            by_site.setdefault(key, []).append(row)
+        jobs.extend((str(dataset_dir), group) for group in by_site.values())
+    jobs.sort(key=lambda job: len(job[1]), reverse=True)  # big groups first: better packing
+    run = evaluate_site if profiles else _evaluate_group
+    if processes > 1 and len(jobs) > 1:
+        with get_context("spawn").Pool(processes) as pool:
+            results = list(pool.imap_unordered(run, jobs, chunksize=2))
+    else:
+        results = [run(job) for job in jobs]
+    by_file = {(p.dataset, p.file): p for group in results for p in group}
+    return [
+        make_report(Path(d).name, [by_file[(d, row["file"])] for row in rows]) for d, rows in truth.items()
+    ]
 
 
-def worst_pages(report: EvalReport, n: int = 10, width: int = 100) -> str:
-    """The n pages with the lowest body F1 (ours), each with a short diff against the truth."""
-    out: list[str] = []
-    for page in sorted(report.pages, key=lambda p: p.ours.f1)[:n]:
-        s = page.ours
-        out.append(
-            f"== {page.file}  F1 {s.f1:.3f} P {s.precision:.3f} R {s.recall:.3f}"
-            f" ({f'no profile F1 {page.plain.f1:.3f}, ' if page.plain else ''}"
-            f"trafilatura F1 {page.trafilatura.f1:.3f}){' error ' + s.error if s.error else ''}"
-        )
-        extra, missed = page_diff(page)
-        out.extend(f"  + {line[:width]}" for line in extra[:8])
-        out.extend(f"  - {line[:width]}" for line in missed[:8])
-    return "\n".join(out)
+def evaluate(
+    dataset_dir: Path, limit: int | None = None, processes: int = 2, profiles: bool = True
+) -> EvalReport:
+    """``evaluate_sets`` for one set."""
+    return evaluate_sets([dataset_dir], limit, processes, profiles)[0]
 
 
-def check_floors(report: EvalReport, floors: dict[str, float]) -> list[str]:
-    """Failures of the quality gate: each metric of ours below its pinned floor."""
-    failures = []
-    for name, floor in floors.items():
-        value = report.ours.get(name)
-        if value is None:
-            failures.append(f"{name}: unknown metric")
-        elif value < floor:
-            failures.append(f"{name}: {value:.4f} < floor {floor:.4f}")
-    return failures
-
-
-def load_floors(path: Path | None = None) -> dict[str, float]:
-    """The pinned floors shipped next to this module."""
-    path = path or Path(__file__).with_name("quality_floors.json")
-    data: dict[str, float] = json.loads(path.read_text("utf-8"))
-    return data
+def _evaluate_group(args: tuple[str, list[dict[str, Any]]]) -> list[PageResult]:
+    dataset_dir, rows = args
+    return [evaluate_page((dataset_dir, row)) for row in rows]

@@ -14,11 +14,12 @@ import re
 from typing import Any
 
 import trafilatura
+from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode
 
-from extraction import clean, dates, lines, metadata, pagetype
+from extraction import clean, confidence, dates, lines, metadata, pagetype
 from extraction import profile as site_profile
 from extraction.model import Extraction, ExtractionError, PageHints
 from extraction.structured import Structured, as_text, read_structured
@@ -84,6 +85,24 @@ def run_trafilatura(tree: HtmlElement, url: str) -> str:
     return text
 
 
+def second_extractor(tree: HtmlElement) -> str | None:
+    """A second opinion on the main text: trafilatura's bundled readability port (no extra
+    dependency), on a copy of the pruned tree; asked only when the two trafilatura runs disagree."""
+    from copy import deepcopy
+
+    from trafilatura.readability_lxml import Document
+
+    try:
+        summary = Document(deepcopy(tree)).summary()
+        fragment = lxml_html.fromstring(summary) if summary.strip() else None
+    except Exception:  # a second opinion is optional: no text, no signal
+        return None
+    if fragment is None:
+        return None
+    parts = (" ".join(e.itertext()).strip() for e in fragment.iter("p", "h2", "h3", "li", "td", "blockquote"))
+    return "\n".join(p for p in parts if p) or None
+
+
 def _metadata(tree: HtmlElement, structured: Structured, hints: PageHints) -> dict[str, Any]:
     names = metadata.site_names(structured, hints.url)
     claimed = metadata.declared_canonical(tree, structured, hints.url)
@@ -120,7 +139,7 @@ def extract_and_fingerprint(
     (taken before the profile's own pruning, so learned blocks keep being counted)."""
     tree = parse_html(html)
     try:
-        return _extract(tree, hints, rules, learn)
+        return _extract(tree, hints, rules, learn, html)
     except ExtractionError:
         raise
     except RecursionError:
@@ -131,7 +150,7 @@ def extract_and_fingerprint(
 
 
 def _extract(
-    tree: HtmlElement, hints: PageHints, rules: site_profile.ProfileRules | None, learn: bool
+    tree: HtmlElement, hints: PageHints, rules: site_profile.ProfileRules | None, learn: bool, html: str
 ) -> tuple[Extraction, site_profile.PageFingerprint | None]:
     structured = read_structured(tree)
     meta = _metadata(tree, structured, hints)
@@ -141,6 +160,7 @@ def _extract(
 
     signals = pagetype.read_signals(tree, structured, hints.url)
     lead = clean.find_lead(tree, meta["description"])
+    link_texts = ["".join(a.itertext()) for a in tree.iter("a")]  # before pruning removes menus
 
     clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree
     if published.date is None:
@@ -150,20 +170,43 @@ def _extract(
     # The profile acts after every metadata and date read: a repeated "Updated: <date>" line is
     # chrome to the profile but may be the page's only date.
     fingerprint = None
+    coverage = 0.0
     if rules or learn:
         blocks = site_profile.page_blocks(tree, rules)
         if learn:
             fingerprint = site_profile.fingerprint(hints.url, blocks)
         if rules:
+            coverage = site_profile.coverage(blocks, rules)
             site_profile.prune_blocks(blocks, rules)
 
     text = run_trafilatura(tree, hints.url)
+    structured_body = as_text((structured.article or {}).get("articleBody"))
     if len(text) < clean.SHORT_TEXT:
-        text = clean.embedded_body(as_text((structured.article or {}).get("articleBody")), tree) or text
-    text = lines.clean_lines(text, meta["title"], meta["authors"], meta.pop("title_variants"))
-    if rules:
-        text = site_profile.clean_lines(text, rules, keep=[lead or ""])
-    text = clean.add_lead(text, lead)
+        text = clean.embedded_body(structured_body, tree) or text
+    variants = meta.pop("title_variants")
+
+    def finish(raw: str) -> str:
+        done = lines.clean_lines(raw, meta["title"], meta["authors"], variants, link_texts)
+        if rules:
+            done = site_profile.clean_lines(done, rules, keep=[lead or ""])
+        return clean.add_lead(done, lead)
+
+    text = finish(text)
+    # the reference for "do no harm", plain trafilatura on the unpruned page, is only asked where
+    # a fallback can happen (a short text): a second trafilatura run on every page costs 30%
+    plain = (
+        parse_html(html) if len(text) < confidence.SHORT_OURS and "fallback" not in clean.disabled else None
+    )
+    reference = run_trafilatura(plain, hints.url) if plain is not None else ""
+    text, quality = confidence.assess(
+        text,
+        finish(reference) if reference.strip() else None,
+        structured_body=structured_body,
+        html_chars=len(html),
+        anchors=lambda: link_texts,
+        second=lambda: second_extractor(tree),
+        profile_coverage=coverage,
+    )
     if not text.strip():
         raise ExtractionError("no-text", "no article text found")
 
@@ -177,6 +220,7 @@ def _extract(
         is_article=kind.is_article,
         paywalled=kind.paywalled,
         reasons=kind.reasons,
+        quality=quality,
         **meta,
     )
     return result, fingerprint

@@ -58,8 +58,16 @@ LineRule = Callable[[list[str], "LineContext"], list[str]]
 class LineContext:
     """What line rules may use besides the lines: the headline and the authors."""
 
-    def __init__(self, title: str | None, authors: Iterable[str], title_variants: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        title: str | None,
+        authors: Iterable[str],
+        title_variants: Iterable[str] = (),
+        link_texts: Iterable[str] | None = None,
+    ) -> None:
         self.title_key = squash(title or "")
+        # squashed texts of the page's links (None: unknown, every short-item run counts as a menu)
+        self.link_keys = None if link_texts is None else {k for k in map(squash, link_texts) if k}
         self.title_keys = {k for k in (squash(t) for t in [title or "", *title_variants]) if len(k) >= 8}
         self.authors = [a for a in authors if a]
         self.author_keys = {squash(a) for a in self.authors if squash(a)}
@@ -102,12 +110,7 @@ def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
     out = list(lines)
     for index, line in enumerate(lines[:5]):
         key = squash(line)
-        if key and any(
-            key == t
-            or (t in key and len(key) <= len(t) + 60)
-            or (len(key) >= max(20, len(t) // 2) and (t.endswith(key) or t.startswith(key)))
-            for t in ctx.title_keys
-        ):
+        if key and any(_duplicate_title_line(key, line, t) for t in ctx.title_keys):
             out[index] = ""
     return [line for line in out if line]
 
@@ -220,12 +223,14 @@ def _is_bio(line: str, ctx: LineContext) -> bool:
 
 
 def _nav_runs(lines: list[str], ctx: LineContext) -> list[str]:
-    """Runs of five or more one-to-four-word list items (city menus, section lists)."""
+    """Runs of five or more one-to-four-word list items (city menus, section lists). Where the
+    page's links are known, most items must be link texts: an ingredient list or a ranking is
+    made of the same short items, but not of links."""
     out: list[str] = []
     run: list[str] = []
 
     def flush() -> None:
-        if len(run) < 5:
+        if len(run) < 5 or not _mostly_links(run, ctx):
             out.extend(run)
         run.clear()
 
@@ -237,6 +242,25 @@ def _nav_runs(lines: list[str], ctx: LineContext) -> list[str]:
         out.append(line)
     flush()
     return out
+
+
+def _mostly_links(items: list[str], ctx: LineContext) -> bool:
+    if ctx.link_keys is None or "nav-run-links" in disabled:
+        return True
+    linked = sum(1 for item in items if squash(_LIST_ITEM.sub("", item)) in ctx.link_keys)
+    return linked * 2 >= len(items)
+
+
+def _duplicate_title_line(key: str, line: str, title_key: str) -> bool:
+    """Whether a line (squashed ``key``) repeats the headline: equal, the headline with a kicker
+    or tail around it, or a long part of it. A full sentence that merely contains a short headline
+    ("The next meetup is on ...") is text."""
+    if key == title_key:
+        return True
+    if title_key in key and len(key) <= len(title_key) + 60:
+        sentence = _SENTENCE_END.search(line) is not None and line.rstrip()[-1:] == "."
+        return not (sentence and len(key) > 2 * len(title_key) and "title-sentence" not in disabled)
+    return len(key) >= max(20, len(title_key) // 2) and (title_key.endswith(key) or title_key.startswith(key))
 
 
 def _top_bylines(lines: list[str], ctx: LineContext) -> list[str]:
@@ -339,11 +363,16 @@ LINE_RULES: dict[str, LineRule] = {
 
 
 def clean_lines(
-    text: str, title: str | None = None, authors: Iterable[str] = (), title_variants: Iterable[str] = ()
+    text: str,
+    title: str | None = None,
+    authors: Iterable[str] = (),
+    title_variants: Iterable[str] = (),
+    link_texts: Iterable[str] | None = None,
 ) -> str:
-    """Apply the enabled line rules to extracted text (one paragraph per line)."""
+    """Apply the enabled line rules to extracted text (one paragraph per line); ``link_texts``
+    (the page's link texts) is evidence for rules about link lists."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    ctx = LineContext(title, list(authors), title_variants)
+    ctx = LineContext(title, list(authors), title_variants, link_texts)
     for name, rule in LINE_RULES.items():
         if name not in disabled:
             lines = rule(lines, ctx)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from archive.records import DateInfo
+from archive.records import DateInfo, ExtractionQuality
 
 
 class PageHints(BaseModel):
@@ -37,6 +37,7 @@ class Extraction(BaseModel):
     is_article: bool = True
     paywalled: bool = False
     reasons: list[str] = Field(default_factory=list)  # why page_type / is_article / paywalled were decided
+    quality: ExtractionQuality | None = None  # how sure the text is, and why
 
 
 class ExtractionError(Exception):

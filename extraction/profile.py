@@ -475,6 +475,13 @@ def prune_blocks(blocks: list[PageBlock], rules: ProfileRules) -> list[PageBlock
     return removed
 
 
+def coverage(blocks: list[PageBlock], rules: ProfileRules) -> float:
+    """Share of the page's block text the profile recognises as its site's boilerplate."""
+    total = sum(len(b.text) for b in blocks)
+    known = sum(len(b.text) for b in blocks if rules.drops_block(b))
+    return known / total if total else 0.0
+
+
 def clean_lines(text: str, rules: ProfileRules, keep: Iterable[str] = ()) -> str:
     """Drop extracted lines whose text is boilerplate on this site (any position in the DOM).
 

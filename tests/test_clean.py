@@ -641,3 +641,24 @@ def test_sentences_near_those_widgets_are_kept(line: str) -> None:
 def test_further_links_heading_and_its_items_go() -> None:
     text = f"{PARAGRAPH}\nWeiterführende Links\nJetzt als Amazon Blitzangebot\nNeue Nachrichten\n{PARAGRAPH}"
     assert clean(text) == [PARAGRAPH.strip(), PARAGRAPH.strip()]
+
+
+def test_nav_runs_need_link_texts_when_the_links_are_known() -> None:
+    from extraction.lines import clean_lines
+
+    items = ["- 6 Eier", "- 200 g Zucker", "- 1 Zitrone", "- Frischhaltefolie", "- 250 g Mehl"]
+    text = "\n".join(["Zitronenkuchen backen ist einfach.", *items, "Den Ofen vorheizen."])
+    assert clean_lines(text).count("- ") == 0  # links unknown: a run of short items is a menu
+    assert clean_lines(text, link_texts=["Rezepte", "Kontakt"]).count("- ") == 5  # not links: kept
+    menu = ["Berlin", "Hamburg", "München", "Köln", "Frankfurt"]
+    text = "\n".join(["Article text here.", *(f"- {m}" for m in menu), "More article text."])
+    assert clean_lines(text, link_texts=menu).count("- ") == 0
+
+
+def test_a_sentence_containing_a_short_headline_is_not_a_duplicate_title() -> None:
+    from extraction.lines import clean_lines
+
+    sentence = "Der nächste Stammtisch findet am Mittwoch ab 19 Uhr im Cafe statt."
+    assert clean_lines(f"{sentence}\nMehr Text.", title="Stammtisch") == f"{sentence}\nMehr Text."
+    kicker = "Berlin: Stammtisch der Piraten"
+    assert clean_lines(f"{kicker}\nText.", title="Stammtisch der Piraten") == "Text."

@@ -7,23 +7,35 @@ from pathlib import Path
 
 import pytest
 
-from extraction.evaluate import (
-    METRICS,
-    PageResult,
-    Scores,
+from extraction.evalreport import (
     check_floors,
-    evaluate,
-    fold,
-    lcs_length,
+    confidence_ranking,
+    derived,
+    halves,
     load_floors,
     page_diff,
     render_report,
+    worse_than_trafilatura,
+    worst_pages,
+)
+from extraction.evaluate import (
+    METRICS,
+    SNIPPET_METRICS,
+    EvalReport,
+    PageResult,
+    Scores,
+    evaluate,
+    fold,
+    half_of,
+    lcs_length,
+    make_report,
     rouge_l,
     same_authors,
     score_body,
+    score_snippets,
     shingles,
+    site_of,
     tokenize,
-    worst_pages,
 )
 
 DATASET = Path(__file__).parents[2] / "shared" / "datasets" / "news-pages"
@@ -62,13 +74,72 @@ def test_title_and_author_folding() -> None:
 
 def test_check_floors() -> None:
     report_ours = {"f1": 0.97, "date": 0.99}
-    from extraction.evaluate import EvalReport
-
-    report = EvalReport(pages=[], ours=report_ours, trafilatura={})
-    assert check_floors(report, {"f1": 0.96, "date": 0.98}) == []
+    report = EvalReport(name="news-pages", pages=[], ours=report_ours, trafilatura={})
+    assert check_floors(report, {"f1": 0.96, "date": 0.98, "not_worse": 0.97}) == []
     failures = check_floors(report, {"f1": 0.98, "nonsense": 0.1})
-    assert len(failures) == 2 and failures[0].startswith("f1")
-    assert set(load_floors()) <= {*METRICS, "errors", "pages_per_s"}
+    assert len(failures) == 2 and failures[0].startswith("news-pages: f1")
+    floors = load_floors()
+    assert {"news-pages", "trafilatura-eval"} <= set(floors)
+    known = {*METRICS, *SNIPPET_METRICS, "errors", "pages_per_s", "not_worse"}
+    assert all(set(f) <= known for f in floors.values())
+
+
+def test_load_floors_reads_the_old_flat_file(tmp_path: Path) -> None:
+    old = tmp_path / "floors.json"
+    old.write_text('{"f1": 0.9, "date": 0.95}')
+    assert load_floors(old) == {"news-pages": {"f1": 0.9, "date": 0.95}}
+
+
+def test_snippet_scores_collapse_whitespace() -> None:
+    text = "Die  Stadt\nlädt ein.\nImpressum Kontakt"
+    scores = score_snippets(text, ["Stadt lädt ein", "fehlt hier"], ["Impressum", "Newsletter"])
+    assert scores.lost == [1] and scores.kept == [0]
+    assert scores.precision == 0.5 and scores.recall == 0.5
+
+
+def _snippet_page(site: str, ours_lost: list[int], base_lost: list[int], kept: list[int]) -> PageResult:
+    return PageResult(
+        file=f"{site}.html.gz",
+        url=f"https://{site}/",
+        site=site,
+        ours=Scores(lost=ours_lost, kept=kept),
+        trafilatura=Scores(lost=base_lost),
+        truth_with=["a", "b"],
+        truth_without=["x", "y"],
+        confidence=0.1 if ours_lost else 0.9,
+    )
+
+
+def test_worse_than_trafilatura_and_the_set_figures() -> None:
+    pages = [
+        _snippet_page("one.example", [0], [], []),  # loses what trafilatura finds: worse
+        _snippet_page("two.example", [0], [0], []),  # both lose it: not worse
+        _snippet_page("three.example", [], [], [1]),  # keeps boilerplate trafilatura dropped: worse
+        _snippet_page("four.example", [], [1], []),  # better
+    ]
+    assert [worse_than_trafilatura(p) for p in pages] == [True, False, True, False]
+    report = make_report("set", pages)
+    assert report.kind == "snippets"
+    # 8 with snippets: 2 lost; 8 without: 1 kept
+    assert report.ours["recall"] == pytest.approx(6 / 8)
+    assert report.ours["precision"] == pytest.approx(6 / 7)
+    assert report.ours["pages_with_miss"] == 3
+    assert derived(report) == {"not_worse": 0.5, "worse": 2.0, "better": 1.0}
+    ranking = confidence_ranking(report, share=0.5)
+    assert ranking["pages"] == 2 and ranking["worse_in_low"] == 1 and ranking["worse"] == 2
+    assert sum(len(h.pages) for h in halves(report).values()) == 4
+    text = render_report(report)
+    assert "worse than trafilatura: 2 of 4 pages" in text and "lowest-confidence decile" in text
+
+
+def test_half_and_site_of_snippet_pages() -> None:
+    assert half_of("example.org") == half_of("example.org") and {half_of(f"s{i}") for i in range(9)} == {
+        "A",
+        "B",
+    }
+    archived = {"file": "html/a.html.gz", "url": "https://web.archive.org/web/2016/http://www.blog.de/x"}
+    assert site_of(archived) == "blog.de"
+    assert site_of({"file": "html/odd.page.html.gz", "url": "hard::odd.page.html"}) == "odd.page"
 
 
 def test_page_diff_and_worst_pages() -> None:
@@ -83,8 +154,6 @@ def test_page_diff_and_worst_pages() -> None:
     extra, missed = page_diff(page)
     assert extra == ["subscribe to our newsletter today please"]
     assert missed == ["a missed paragraph of the article text"]
-    from extraction.evaluate import EvalReport
-
     text = worst_pages(EvalReport(pages=[page], ours={}, trafilatura={}), 1)
     assert "+ subscribe" in text and "- a missed" in text
 

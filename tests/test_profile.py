@@ -263,7 +263,8 @@ def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -
 def test_eval_groups_pages_by_site_and_reports_both() -> None:
     import pytest
 
-    from extraction.evaluate import EvalReport, _averages, evaluate_site, load_truth, render_report, site_of
+    from extraction.evalreport import render_report
+    from extraction.evaluate import EvalReport, _averages, evaluate_site, load_truth, site_of
 
     assert site_of({"file": "html/de/WAZ_2024_03_08.html.gz", "url": "https://www.waz.de/x"}) == "WAZ"
     assert site_of({"file": "page.html", "url": "https://www.example.org/a"}) == "example.org"

@@ -40,3 +40,26 @@ def test_record_ids_and_aliases() -> None:
     assert rec.version == rec.content_hash[:12]
     assert rec.aliases == ["https://n.example/old-a"]
     assert rec.published.datetime == "2026-02-09T10:00:00+03:00"
+
+
+def test_record_carries_the_extraction_confidence() -> None:
+    from archive.records import ExtractionQuality
+
+    quality = ExtractionQuality(
+        confidence=0.42, agree_trafilatura=0.2, removed_share=0.8, fallback="trafilatura"
+    )
+    ex = Extraction(
+        url="https://n.example/a", canonical_url="https://n.example/a", text="Body.", quality=quality
+    )
+    rec = build_record(
+        ex,
+        site="n",
+        fetched_url="https://n.example/a",
+        other_urls=[],
+        crawled_at=datetime(2026, 2, 10, tzinfo=UTC).isoformat(),
+        run_id="r",
+        raw=None,
+        discovery=Discovery(),
+    )
+    assert rec.extraction == quality
+    assert rec.model_validate_json(rec.model_dump_json()).extraction == quality
