@@ -85,17 +85,20 @@ class WarcFile:
         )
         fields = {"WARC-Date": self._date(), **(warc_headers or {})}
         record = self.writer.create_warc_record(
-            url, "response", payload=io.BytesIO(body), length=len(body), http_headers=http, warc_headers_dict=fields
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http,
+            warc_headers_dict=fields,
         )
         if request:
             req = StatusAndHeaders(f"GET {url} HTTP/1.1", [("User-Agent", "test")], is_http_request=True)
-            self._write(
-                f"{label}/request",
-                self.writer.create_warc_record(
-                    url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
-                    warc_headers_dict={"WARC-Date": fields["WARC-Date"]},
-                ),  # fmt: skip
-            )
+            sent = self.writer.create_warc_record(
+                url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
+                warc_headers_dict={"WARC-Date": fields["WARC-Date"]},
+            )  # fmt: skip
+            self._write(f"{label}/request", sent)
         self._write(label, record)
 
     def revisit(self, label: str, url: str) -> None:
