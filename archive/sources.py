@@ -9,6 +9,7 @@ the standard AWS configuration; without credentials it reads anonymously (public
 from __future__ import annotations
 
 import functools
+import http.client
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -82,9 +83,10 @@ def open_stream(uri: str, offset: int = 0) -> Iterator[IO[bytes]]:
         elif scheme == "s3":
             bucket, key = _bucket_key(uri)
             extra: dict[str, Any] = {"Range": f"bytes={offset}-"} if offset else {}
-            body = s3_client().get_object(Bucket=bucket, Key=key, **extra)["Body"]
+            response = s3_client().get_object(Bucket=bucket, Key=key, **extra)
+            body = response["Body"]
             try:
-                yield cast(IO[bytes], body)
+                yield cast(IO[bytes], _Checked(body, response.get("ContentLength"), uri))
             finally:
                 body.close()
         elif scheme in ("http", "https"):
@@ -92,16 +94,41 @@ def open_stream(uri: str, offset: int = 0) -> Iterator[IO[bytes]]:
             with urllib.request.urlopen(
                 urllib.request.Request(uri, headers=headers), timeout=HTTP_TIMEOUT
             ) as resp:
+                size = resp.headers.get("Content-Length")
+                checked = _Checked(resp, int(size) if size and size.isdigit() else None, uri)
                 if offset and resp.status != 206:  # the server ignored the range: skip ahead
-                    _skip(resp, offset)
-                yield resp
+                    _skip(checked, offset)
+                yield cast(IO[bytes], checked)
         else:
             raise SourceError(f"unsupported WARC location {uri!r} (a path, s3:// or http(s)://)")
     except (OSError, bexc.BotoCoreError, bexc.ClientError) as e:
         raise SourceError(f"{type(e).__name__}: {e}") from e
 
 
-def _skip(stream: IO[bytes], count: int) -> None:
+class _Checked:
+    """A network body that raises SourceError when it ends before its announced length (a dropped
+    connection must fail the file, not look like the file's end or a damaged record)."""
+
+    def __init__(self, body: Any, expected: int | None, uri: str) -> None:
+        self.body, self.expected, self.uri, self.got = body, expected, uri, 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data: bytes = self.body.read(size) if size is not None and size >= 0 else self.body.read()
+        except (OSError, bexc.BotoCoreError, http.client.HTTPException) as e:
+            raise SourceError(
+                f"reading {self.uri} failed after {self.got} bytes: {type(e).__name__}: {e}"
+            ) from e
+        self.got += len(data)
+        if not data and size != 0 and self.expected is not None and self.got < self.expected:
+            raise SourceError(f"{self.uri}: the connection closed after {self.got} of {self.expected} bytes")
+        return data
+
+    def close(self) -> None:
+        self.body.close()
+
+
+def _skip(stream: Any, count: int) -> None:
     while count > 0:
         chunk = stream.read(min(count, 1 << 20))
         if not chunk:

@@ -62,7 +62,7 @@ def _progress_bar() -> Iterator[ProgressFn]:
         TextColumn(
             "files · {task.fields[records]} records · {task.fields[rate]} rec/s · "
             "{task.fields[stored]} stored · {task.fields[failed]} failed"
-        ),  # fmt: skip
+        ),
         TimeElapsedColumn(),
         console=err,
     )
