@@ -272,3 +272,28 @@ def test_a_crawled_and_an_imported_article_are_one_record(demo_site: Any, tmp_pa
     assert len(records) == count and len({r.id for r in records}) == count
     for url in demo_site.expected_articles():
         assert reader.get_by_url(url + "?page=1") is not None
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+@pytest.mark.slow
+def test_import_warc_flow_runs_each_shard_as_its_own_run(tmp_path: Path, prefect_api: None) -> None:
+    from flows.importwarc import import_warc_flow
+
+    first = tmp_path / "a.warc.gz"
+    first.write_bytes(mixed_warc()[0])
+    second = WarcFile()
+    jp_url, jp_html, _ = demo_page("MainichiShimbun")
+    second.response("mainichi", jp_url + "?utm_source=x", jp_html)  # archived by the first shard
+    (tmp_path / "b.warc.gz").write_bytes(second.data())
+    archive = str(tmp_path / "archive")
+    result = import_warc_flow(sources=[str(tmp_path)], sites_file=str(write_sites(tmp_path)),
+                              archive=archive, files_per_shard=1, workers=1)  # fmt: skip
+    assert [row["files"] for row in result["shards"]] == [1, 1]
+    assert dict(result["stored"]) == {"new": 3} and result["already_archived"] == 1
+    assert result["files_read"] == 2
+    again = import_warc_flow(
+        sources=[str(tmp_path)], sites_file=str(tmp_path / "sites.yaml"), archive=archive
+    )
+    assert again["files_already_imported"] == 2 and again["records"] == 0
