@@ -54,10 +54,11 @@ def unique_pages(dataset: Path, count: int) -> list[tuple[str, str]]:
     out = []
     for n in range(count):
         url, html = base[n % len(base)]
-        sep = "&" if "?" in url else "?"
+        parts = urlsplit(url)  # a path of its own (query parameters may be normalised away)
         note = f"<p>Archive copy {n}: this sentence makes the page unique for the benchmark.</p>"
         at = m.end() if (m := _BODY.search(html)) else 0
-        out.append((f"{url}{sep}copy={n}", html[:at] + note + html[at:]))
+        unique = parts._replace(path=f"/copy-{n}{parts.path}").geturl()
+        out.append((unique, html[:at] + note + html[at:]))
     return out
 
 
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             "trafilatura_pages_per_s": round(args.pages / traf_s, 1),
             "ratio_import_vs_trafilatura": round(traf_s / import_s, 3),
             "stored": dict(stats.stored),
+            "already_archived": stats.already_archived,
             "not_article": dict(stats.not_article),
             "failed": dict(stats.failed),
             "skip_records_per_s_one_core": round(skipped.records / skip_s, 1),
