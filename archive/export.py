@@ -67,7 +67,17 @@ SCHEMA = pa.schema(
             "extractor",
             pa.struct([("name", pa.string()), ("version", pa.string()), ("trafilatura", pa.string())]),
         ),
-        ("raw", pa.struct([("key", pa.string()), ("record_id", pa.string())])),
+        (
+            "raw",
+            pa.struct(
+                [
+                    ("key", pa.string()),
+                    ("record_id", pa.string()),
+                    ("offset", pa.int64()),
+                    ("length", pa.int64()),
+                ]
+            ),
+        ),
         (
             "discovery",
             pa.struct(

@@ -157,3 +157,8 @@ def parquet_prefix(site: str, date: str | None = None) -> str:
 def parquet_part_key(site: str, date: str, digest: str) -> str:
     """A Parquet part of one site-day; ``digest`` hashes the record keys it holds."""
     return f"{parquet_prefix(site, date)}part-{digest[:20]}.parquet"
+
+
+def import_marker_key(source_uri: str, selection: str) -> str:
+    """A WARC file imported to its end for one selection (sites, domains, dates): not read again."""
+    return f"imports/warc/{url_hash(source_uri)}/{selection}.json"

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from archive import feed, keys, similarity, simindex
 from archive.aliases import AliasRecord, aliases_of
 from archive.records import ArticleRecord, RawPointer, RunManifest
+from archive.sources import read_range
 from archive.store import NotFound, ObjectStore
 from archive.warc import WarcResponse, find_response
 from archive.writer import IdIndexEntry, UrlMarker, key_stem
@@ -150,7 +151,10 @@ class ArchiveReader:
         return self.store.get(found[-1]) if found else None
 
     def raw_response(self, pointer: RawPointer) -> WarcResponse:
-        """The HTTP response a record's ``raw`` pointer names."""
+        """The HTTP response a record's ``raw`` pointer names: in this archive, or (imported pages)
+        one record of an outside WARC file, read with a ranged GET."""
+        if pointer.offset is not None and pointer.length is not None:
+            return find_response(read_range(pointer.key, pointer.offset, pointer.length), pointer.record_id)
         return find_response(self.store.get(pointer.key), pointer.record_id)
 
     def _load(self, key: str) -> ArticleRecord:

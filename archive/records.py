@@ -34,16 +34,24 @@ class DateInfo(BaseModel):
 
 
 class RawPointer(BaseModel):
-    """Where the raw HTTP response is kept (a gzipped WARC object in the same archive)."""
+    """Where the raw HTTP response is kept: a gzipped WARC object in the same archive (crawled
+    pages), or, with ``offset`` and ``length``, a record inside an outside WARC file (imported
+    pages: ``key`` is then that file's URI, and a ranged GET of those bytes is the one record)."""
 
     key: str
     record_id: str  # WARC-Record-ID of the response record
+    offset: int | None = None  # imported pages: the record's first byte in the WARC file ``key``
+    length: int | None = None  # imported pages: the record's length in bytes (its gzip member)
+
+    @property
+    def is_external(self) -> bool:
+        return self.offset is not None and self.length is not None
 
 
 class Discovery(BaseModel):
     """How the crawler found the page."""
 
-    via: Literal["start", "link", "feed", "sitemap", "manual"] = "link"
+    via: Literal["start", "link", "feed", "sitemap", "manual", "warc"] = "link"  # warc: imported
     feed_date: str | None = None
     sitemap_date: str | None = None
     referer: str | None = None

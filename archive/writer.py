@@ -163,6 +163,10 @@ class ArchiveWriter:
         self.store.put_if_absent(key, data)
         return key
 
+    def mark_imported(self, key: str, data: bytes) -> None:
+        """Record that a WARC file was imported to its end (``keys.import_marker_key``)."""
+        self.store.put_if_absent(key, data)
+
     def write_manifest(self, manifest: RunManifest) -> str:
         """Write the run manifest (last step of a run) and return its key."""
         stamp = keys.compact_timestamp(manifest.started_at)

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from archive.store import StoreError
-from dateline import cli_consumers, cli_ops, cli_profiles, cli_verify, procs, progress
+from dateline import cli_consumers, cli_import, cli_ops, cli_profiles, cli_verify, procs, progress
 from dateline.cli_common import ArchiveOpt, err, lookup, open_reader, out
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.pages import iter_inputs, iter_manifest
@@ -324,7 +324,7 @@ def sites(sites_file: Annotated[Path | None, typer.Option("--sites")] = None) ->
     out.print(table)
 
 
-for _module in (cli_ops, cli_consumers, cli_profiles, cli_verify):
+for _module in (cli_ops, cli_consumers, cli_profiles, cli_verify, cli_import):
     _module.register(app)
 
 

@@ -8,6 +8,7 @@ import trafilatura
 
 from archive.keys import article_id
 from archive.records import ArticleRecord, Discovery, ExtractorInfo, RawPointer, content_hash
+from archive.writer import ArchiveWriter, ArticleStatus
 from dateline import __version__
 from extraction.model import Extraction
 
@@ -61,3 +62,11 @@ def build_record(
         discovery=discovery,
         extraction=ex.quality,
     )
+
+
+def archive_record(writer: ArchiveWriter, record: ArticleRecord) -> ArticleStatus:
+    """Store a built record and mark its URLs: a crawl's and an import's last step (the markers
+    come last, so a crash before them means the page is taken again and the store is a no-op)."""
+    status = writer.store_article(record)
+    writer.mark_urls(record.site, [record.canonical_url, *record.aliases], record.id)
+    return status

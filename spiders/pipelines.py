@@ -18,9 +18,7 @@ import logging
 import multiprocessing
 import os
 import pickle
-import shutil
 import signal
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,21 +33,20 @@ from archive.records import Failure, RawPointer
 from archive.store import FatalStoreError, StoreError, open_store
 from archive.writer import ArchiveWriter
 from dateline import procs
-from dateline.profiles import load_profile, save_profile
-from dateline.recordbuilder import build_record
+from dateline.profiles import ProfileSession
+from dateline.recordbuilder import archive_record, build_record
 from dateline.times import parse_loose_date, utcnow
 from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import Extraction, ExtractionError, PageHints
-from extraction.profile import PageFingerprint, ProfileRules, SiteProfile
+from extraction.profile import ProfileRules
 from spiders import events
 from spiders.items import FailureItem, PageItem
 
 logger = logging.getLogger(__name__)
 
 
-REFRESH_FIRST = 4  # pages of a crawl after which the profile rules are first recompiled
 _worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
-_worker_rules_file: str | None = None  # the recompiled rules' file the worker's rules came from
+_worker_rules_files: dict[str, ProfileRules] = {}  # rules loaded from files, by file (one per version)
 
 
 def init_worker(rules: ProfileRules | None) -> None:
@@ -63,12 +60,14 @@ def init_worker(rules: ProfileRules | None) -> None:
 
 
 def _rules_from(rules_file: str | None) -> ProfileRules | None:
-    """The worker's rules, reloaded only when the crawl has recompiled them into a new file."""
-    global _worker_rules, _worker_rules_file
-    if rules_file is not None and rules_file != _worker_rules_file:
-        _worker_rules = pickle.loads(Path(rules_file).read_bytes())
-        _worker_rules_file = rules_file
-    return _worker_rules
+    """The rules a page names: the initial ones, or a rules file, read once per worker (an import
+    interleaves pages of several sites, each with its own file)."""
+    if rules_file is None:
+        return _worker_rules
+    rules = _worker_rules_files.get(rules_file)
+    if rules is None:
+        rules = _worker_rules_files[rules_file] = pickle.loads(Path(rules_file).read_bytes())
+    return rules
 
 
 def clean_in_worker(
@@ -117,8 +116,6 @@ class ArchivePipeline:
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=False)
-        if self.rules_dir is not None:
-            shutil.rmtree(self.rules_dir, ignore_errors=True)
         self._save_profile()
         try:  # end this crawl's change-feed log, so followers stop polling it
             self.writer.close()
@@ -127,58 +124,37 @@ class ArchivePipeline:
 
     def _open_profile(self) -> None:
         """The site's latest profile (a fresh one if none or unreadable) and its compiled rules."""
-        try:
-            loaded = load_profile(self.writer.store, self.site.name)
-        except StoreError as e:
-            logger.warning("[%s] cannot load the site profile, cleaning without it: %s", self.site.name, e)
-            loaded = None
-        self.profile = loaded or SiteProfile(site=self.site.name)
-        self.rules = self.profile.rules()
-        self.rules_dir: Path | None = None  # recompiled rules go to files here, one per version
-        self.rules_file: str | None = None  # the latest recompiled rules (None: the initial ones)
-        self.profile_pages = 0  # pages of this crawl counted into the profile
-        self.next_refresh = REFRESH_FIRST
+        self.profile_session = ProfileSession(self.writer.store, self.site.name)
+        profile = self.profile_session.profile
         events.emit(
             "profile",
             site=self.site.name,
-            version=self.profile.version,
-            pages=self.profile.pages,
+            version=profile.version,
+            pages=profile.pages,
             rules=len(self.rules.blocks_strong | self.rules.blocks_weak),
         )
 
-    def _learn(self, fingerprint_json: str | None) -> None:
-        """Count the page into the profile; recompile the rules at 4, 8, 16 ... pages."""
-        if not fingerprint_json or not self.profile.add(
-            PageFingerprint.model_validate_json(fingerprint_json)
-        ):
-            return
-        self.profile_pages += 1
-        if self.profile_pages >= self.next_refresh:
-            self.next_refresh *= 2
-            rules = self.profile.rules()
-            if rules != self.rules:
-                self.rules = rules
-                self._hand_over(rules)
+    @property
+    def rules(self) -> ProfileRules:
+        return self.profile_session.rules
 
-    def _hand_over(self, rules: ProfileRules) -> None:
-        """Write recompiled rules to a new file; workers load it once, pages carry only its path."""
-        if self.rules_dir is None:
-            self.rules_dir = Path(tempfile.mkdtemp(prefix=f"dateline-rules-{self.site.name}-"))
-        path = self.rules_dir / f"rules-{self.profile_pages:06d}.pickle"
-        path.write_bytes(pickle.dumps(rules))
-        self.rules_file = str(path)
+    @property
+    def rules_file(self) -> str | None:
+        return self.profile_session.rules_file
 
     def _save_profile(self) -> None:
         """Store the updated profile as a new version when this crawl taught it something."""
-        if not getattr(self, "profile_pages", 0):
+        session = getattr(self, "profile_session", None)
+        if session is None:
             return
-        self.profile.compact()
+        session.close()
         try:
-            key = save_profile(self.writer.store, self.profile, utcnow(), self.run_id)
+            key = session.save(utcnow(), self.run_id)
         except StoreError as e:  # the articles are stored; the next crawl learns again
             logger.warning("[%s] cannot store the site profile: %s", self.site.name, e)
             return
-        events.emit("profile_saved", site=self.site.name, key=key, pages=self.profile_pages)
+        if key is not None:
+            events.emit("profile_saved", site=self.site.name, key=key, pages=session.pages)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, FailureItem):
@@ -214,7 +190,7 @@ class ArchivePipeline:
             return
         ex = Extraction.model_validate_json(result["ok"])
         if ex.is_article:  # section fronts and galleries would skew what "most pages" share
-            self._learn(result.get("fp"))
+            self.profile_session.learn(result.get("fp"))
         if not ex.is_article:
             self._count("skipped_not_article")
             self._count(f"skipped_not_article/{ex.page_type}")
@@ -239,10 +215,7 @@ class ArchivePipeline:
             discovery=item.discovery,
         )
         try:
-            status = await asyncio.to_thread(self.writer.store_article, record)
-            await asyncio.to_thread(
-                self.writer.mark_urls, self.site.name, [record.canonical_url, *record.aliases], record.id
-            )
+            status = await asyncio.to_thread(archive_record, self.writer, record)
         except StoreError as e:
             self._store_error(item.url, e)
             return

@@ -232,8 +232,8 @@ def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -
     from archive.store import open_store
     from archive.writer import ArchiveWriter
     from dateline.config import Site
-    from dateline.profiles import load_profile
-    from spiders.pipelines import REFRESH_FIRST, ArchivePipeline, clean_in_worker
+    from dateline.profiles import REFRESH_FIRST, load_profile
+    from spiders.pipelines import ArchivePipeline, clean_in_worker
 
     pipe = ArchivePipeline.__new__(ArchivePipeline)  # no crawler needed for the profile steps
     pipe.site = Site.model_validate({"name": "example", "feeds": ["https://news.example.org/rss"]})
@@ -244,14 +244,14 @@ def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -
     for n in range(REFRESH_FIRST):
         fp = extract_and_fingerprint(_article(n), _hints(n))[1]
         assert fp is not None
-        pipe._learn(fp.model_dump_json())
-        pipe._learn(fp.model_dump_json())  # the same page again counts once
-    assert pipe.profile_pages == REFRESH_FIRST and pipe.rules_file is not None
+        pipe.profile_session.learn(fp.model_dump_json())
+        pipe.profile_session.learn(fp.model_dump_json())  # the same page again counts once
+    assert pipe.profile_session.pages == REFRESH_FIRST and pipe.rules_file is not None
     assert extract_page(_article(9), _hints(9), pipe.rules).text.count(CHROME) == 0
     # a worker gets the recompiled rules from the file the page names, not pickled with the page
     cleaned = clean_in_worker(_article(9).encode(), "utf-8", _hints(9).model_dump_json(), pipe.rules_file)
     assert Extraction.model_validate_json(cleaned["ok"]).text.count(CHROME) == 0
-    rules_dir = pipe.rules_dir
+    rules_dir = pipe.profile_session.rules_dir
     assert rules_dir is not None and rules_dir.exists()
     pipe.pool = None
     pipe.close_spider()

@@ -1,0 +1,162 @@
+"""Speed of the WARC import vs plain trafilatura on the same pages (a benchmark, not a test).
+
+    uv run python benchmarks/bench_import.py [DATASET] [--pages N] [--workers W] [--json FILE]
+
+- import: a ``.warc.gz`` of N real pages (the news-pages dataset cycled; each copy made unique by
+  its URL and one sentence of its own) imported into a fresh local archive for sites covering
+  their hosts, with W cleaning processes: reading, cleaning with site profiles, dating, storing
+  (record, similarity, feed, markers). Wall time from the start of the import to its end (the
+  pool's start included).
+- trafilatura: ``bare_extraction(html, url=..., with_metadata=True)`` over the same decoded pages
+  in a pool of W processes (started before timing), same run.
+- skip: a WARC of the same N pages under hosts no site covers, imported on one core: records/s
+  of deciding "other domain" (what most records of a CC-NEWS file cost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import re
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from archive.warc import warc_date  # noqa: E402
+from backfill.importer import import_warc  # noqa: E402
+from backfill.selection import build_selection  # noqa: E402
+from dateline.times import utcnow  # noqa: E402
+from extraction.evaluate import _load_page, load_truth  # noqa: E402
+
+DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "news-pages"
+_BODY = re.compile(r"(<body[^>]*>)", re.IGNORECASE)
+
+
+def unique_pages(dataset: Path, count: int) -> list[tuple[str, str]]:
+    """(url, html) x count: the dataset cycled, each copy with its own URL and sentence."""
+    base = [
+        (hints.url, html) for html, hints in (_load_page(str(dataset), row) for row in load_truth(dataset))
+    ]
+    out = []
+    for n in range(count):
+        url, html = base[n % len(base)]
+        parts = urlsplit(url)  # a path of its own (query parameters may be normalised away)
+        note = f"<p>Archive copy {n}: this sentence makes the page unique for the benchmark.</p>"
+        at = m.end() if (m := _BODY.search(html)) else 0
+        unique = parts._replace(path=f"/copy-{n}{parts.path}").geturl()
+        out.append((unique, html[:at] + note + html[at:]))
+    return out
+
+
+def write_warc(path: Path, pages: list[tuple[str, str]], host_map: dict[str, str] | None = None) -> None:
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        for url, html in pages:
+            if host_map is not None:
+                parts = urlsplit(url)
+                url = parts._replace(netloc=host_map[parts.netloc]).geturl()
+            body = html.encode("utf-8")
+            http = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                               http_headers=http, warc_headers_dict={"WARC-Date": warc_date(utcnow())})  # fmt: skip
+            writer.write_record(record)
+
+
+def sites_file(path: Path, pages: list[tuple[str, str]]) -> Path:
+    hosts = sorted({urlsplit(url).netloc for url, _ in pages})
+    sites = [{"name": re.sub(r"[^a-z0-9]+", "-", h.lower()).strip("-")[:60], "start_urls": [f"https://{h}/"]}
+             for h in hosts]  # fmt: skip
+    path.write_text(yaml.safe_dump({"sites": sites}), encoding="utf-8")
+    return path
+
+
+def _trafilatura(page: tuple[str, str]) -> int:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(page[1], url=page[0], with_metadata=True)
+    return len(getattr(doc, "text", "") or "") if doc is not None else 0
+
+
+def _warm(_: int) -> int:
+    import trafilatura  # noqa: F401
+
+    return 0
+
+
+def time_trafilatura(pages: list[tuple[str, str]], workers: int) -> float:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm, range(workers * 2)))
+        t0 = time.perf_counter()
+        list(pool.map(_trafilatura, pages, chunksize=8))
+        return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    try:
+        pages = unique_pages(args.dataset, args.pages)
+        warc = work / "pages.warc.gz"
+        write_warc(warc, pages)
+        selection = build_selection(sites_file(work / "sites.yaml", pages))
+
+        t0 = time.perf_counter()
+        stats = import_warc(str(work / "archive"), [warc.as_uri()], selection, workers=args.workers)
+        import_s = time.perf_counter() - t0
+        traf_s = time_trafilatura(pages, args.workers)
+
+        other = work / "other.warc.gz"
+        hosts = sorted({urlsplit(u).netloc for u, _ in pages})
+        write_warc(other, pages, {h: f"news-{n}.other.example" for n, h in enumerate(hosts)})
+        t0 = time.perf_counter()
+        skipped = import_warc(str(work / "archive-skip"), [other.as_uri()], selection, workers=1)
+        skip_s = time.perf_counter() - t0
+        result: dict[str, Any] = {
+            "pages": args.pages,
+            "workers": args.workers,
+            "import_seconds": round(import_s, 2),
+            "import_records_per_s": round(args.pages / import_s, 1),
+            "trafilatura_seconds": round(traf_s, 2),
+            "trafilatura_pages_per_s": round(args.pages / traf_s, 1),
+            "ratio_import_vs_trafilatura": round(traf_s / import_s, 3),
+            "stored": dict(stats.stored),
+            "already_archived": stats.already_archived,
+            "not_article": dict(stats.not_article),
+            "failed": dict(stats.failed),
+            "skip_records_per_s_one_core": round(skipped.records / skip_s, 1),
+            "skipped": dict(skipped.skipped),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
