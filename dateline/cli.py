@@ -131,8 +131,9 @@ def crawl(
     except ConfigError as e:
         err.print(f"[red]configuration error:[/] {e}")
         raise typer.Exit(1) from e
-    result = state.result(raise_on_failure=False)
-    rows: list[dict[str, Any]] = result if isinstance(result, list) else []
+    from flows.report import result_rows
+
+    rows = result_rows(state.result(raise_on_failure=False))
     _print_summary(rows)
     err.print(f"archive: {archive}")
     if not state.is_completed():

@@ -50,6 +50,23 @@ class SiteResult:
         return "partial" if over_threshold(self.manifest, thresholds) else "ok"
 
 
+class RunNotCompleted(Exception):
+    """The result of a Failed or Skipped crawl run: Prefect resolves a failed or cancelled
+    state's data into an exception (a plain list logs an ERROR traceback), so the summary
+    rows travel inside one."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def result_rows(result: object) -> list[dict[str, Any]]:
+    """The summary rows of a crawl run's result, whatever its final state."""
+    if isinstance(result, RunNotCompleted):
+        return result.rows
+    return result if isinstance(result, list) else []
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The run's final state, before it becomes a Prefect state."""

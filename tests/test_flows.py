@@ -16,6 +16,7 @@ from archive.store import open_store
 from dateline.config import parse_sites
 from flows.crawl import crawl_all, ensure_site_limit, log_line, site_limit_name
 from flows.report import (
+    RunNotCompleted,
     SiteResult,
     Thresholds,
     failed_share,
@@ -26,14 +27,16 @@ from flows.report import (
     summary_row,
     verdict,
 )
+from flows.report import (
+    result_rows as rows_of,
+)
 from tests.e2e_helpers import FAST_SETTINGS, write_sites_file
 from tests.fixtures.prefect_server import PrefectApi
 
 
 def result_rows(state: Any) -> list[dict[str, Any]]:
     """The flow's summary rows from a final state (failed states too)."""
-    rows: list[dict[str, Any]] = state.result(raise_on_failure=False)
-    return rows
+    return rows_of(state.result(raise_on_failure=False))
 
 
 def manifest(
@@ -188,13 +191,24 @@ def test_site_still_held_by_another_run_is_skipped(
     assert state.is_cancelled() and state.name == "Skipped", (state.name, state.message)
     assert "previous run still going" in (state.message or "")
     assert result_rows(state)[0]["outcome"] == "skipped"
+    assert harness_api.run_errors(str(state.state_details.flow_run_id)) == [], "Skipped is no error"
+    with (
+        concurrency(limit, occupy=1, strict=True, timeout_seconds=10),
+        pytest.raises(BaseException) as ended,  # the engine resolves the state into an exception
+    ):
+        crawl_all(
+            sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=str(archive),
+            settings=FAST_SETTINGS, wait_for_previous_seconds=1,
+        )  # fmt: skip
+    assert isinstance(ended.value, RunNotCompleted), repr(ended.value)
+    assert ended.value.rows[0]["outcome"] == "skipped"
     assert news_site.requests == [], "a skipped run sends no request"
     assert not archive.exists() or not any(archive.iterdir())
     assert harness_api.artifacts(str(state.state_details.flow_run_id))["crawl-progress"]["data"] == 100.0
 
 
 @pytest.mark.slow
-def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> None:
+def test_unreachable_site_fails_the_run(harness_api: PrefectApi, tmp_path: Path) -> None:
     config = {"name": "nowhere", "start_urls": ["http://127.0.0.1:9/"]}
     state = crawl_all(
         sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"), settings=FAST_SETTINGS,
@@ -203,3 +217,10 @@ def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> No
     assert state.is_failed(), state.message
     assert "could not be crawled: nowhere" in (state.message or "")
     assert result_rows(state)[0]["outcome"] == "unreachable"
+    assert harness_api.run_errors(str(state.state_details.flow_run_id)) == [], "no traceback for Failed"
+
+    with pytest.raises(RunNotCompleted) as ended:  # what a worker's engine does with the final state
+        crawl_all(
+            sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"), settings=FAST_SETTINGS
+        )
+    assert "could not be crawled: nowhere" in str(ended.value) and ended.value.rows[0]["site"] == "nowhere"

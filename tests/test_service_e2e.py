@@ -162,6 +162,14 @@ def test_failed_run_notifies_operators(service_runs: ServiceRuns, prefect_servic
     )
 
 
+def test_runs_log_no_error_they_do_not_expect(
+    service_runs: ServiceRuns, prefect_service: PrefectService
+) -> None:
+    """Completed, Skipped and Failed runs all end as designed: no ERROR line, no traceback."""
+    for name, run in service_runs.runs.items():
+        assert prefect_service.api.run_errors(run["id"]) == [], f"{name} ({run['state']['name']})"
+
+
 def test_status_names_the_dashboard(prefect_service: PrefectService) -> None:
     from tests.fixtures.prefect_server import dateline
 
