@@ -175,8 +175,12 @@ def test_status_names_the_dashboard(prefect_service: PrefectService) -> None:
 
     status = dateline("service", "status", *prefect_service.cli_args(), env=prefect_service.env, timeout=60)
     assert status.returncode == 0, status.stderr
-    assert f"dashboard: {prefect_service.cfg.url}" in status.stderr
-    assert "server: running" in status.stderr and "worker: running" in status.stderr
+    assert f"dashboard: {prefect_service.cfg.url}" in status.stdout, "on stdout: `status | grep` works"
+    assert "server: running" in status.stdout and "worker: running" in status.stdout
+
+    again = dateline("service", "start", *prefect_service.cli_args(), env=prefect_service.env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "server: already running" in again.stdout and "worker: already running" in again.stdout
 
 
 def test_the_scheduler_creates_the_upcoming_runs_of_prefect_yaml(prefect_service: PrefectService) -> None:
