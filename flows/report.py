@@ -101,6 +101,19 @@ def over_threshold(manifest: RunManifest, thresholds: Thresholds) -> bool:
     return failed_share(manifest) > thresholds.max_failed_share
 
 
+def fetched_unaccounted(manifest: RunManifest) -> int:
+    """Fetched pages that ended in no column: every fetched page is stored (new, new version,
+    unchanged, alias), skipped (not an article, too old) or failed after fetching; 0 when the
+    counts add up."""
+    s = manifest.stats
+    failed_after_fetch = sum(1 for f in manifest.failures if f.stage in ("extract", "store"))
+    ended = (
+        s.stored_new + s.stored_new_version + s.unchanged + s.stored_alias + s.skipped_not_article
+        + (s.skipped_too_old - s.skipped_too_old_unfetched) + failed_after_fetch
+    )  # fmt: skip
+    return s.fetched - ended
+
+
 def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
     """One table row per site; a site that did not run shows why instead of counts."""
     outcome = result.outcome(thresholds)
@@ -118,9 +131,12 @@ def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
         "stored_new": s.stored_new,
         "stored_new_version": s.stored_new_version,
         "unchanged": s.unchanged,
+        "stored_alias": s.stored_alias,
         "skipped_archived": s.skipped_archived,
         "skipped_not_article": s.skipped_not_article,
         "skipped_too_old": s.skipped_too_old,
+        "too_old_unfetched": s.skipped_too_old_unfetched,
+        "unaccounted": fetched_unaccounted(m),
         "failed": s.failed,
         "failed_share": round(failed_share(m), 3),
         "failure_reasons": reasons,
@@ -202,6 +218,8 @@ def run_report_markdown(results: Sequence[SiteResult], archive: str, thresholds:
             lines.append(f"- **{r.site}** skipped: {r.skipped}")
     manifests = [r.manifest for r in results if r.manifest is not None]
     for m in manifests:
+        if missing := fetched_unaccounted(m):
+            lines.append(f"- **{m.site}**: counts do not add up, {missing:+d} fetched page(s) in no column")
         if m.failures:
             share = f"{failed_share(m):.0%} of pages attempted"
             lines += ["", f"{m.site}: {m.stats.failed} failed page(s), {share}", "", *_failure_lines(m)]

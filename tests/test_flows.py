@@ -224,3 +224,16 @@ def test_unreachable_site_fails_the_run(harness_api: PrefectApi, tmp_path: Path)
             sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"), settings=FAST_SETTINGS
         )
     assert "could not be crawled: nowhere" in str(ended.value) and ended.value.rows[0]["site"] == "nowhere"
+
+
+def test_summary_row_says_when_fetched_pages_are_in_no_column() -> None:
+    m = manifest(fetched=10, extract_failures=1)  # 9 new + 1 failed after fetching
+    assert summary_row(SiteResult("a", m), Thresholds())["unaccounted"] == 0
+    old = m.model_copy(update={"stats": m.stats.model_copy(update={
+        "stored_new": 5, "skipped_too_old": 6, "skipped_too_old_unfetched": 2, "stored_alias": 0})})  # fmt: skip
+    assert summary_row(SiteResult("a", old), Thresholds())["unaccounted"] == 0, "5 new + 4 too old + 1 failed"
+    lost = m.model_copy(update={"stats": m.stats.model_copy(update={"stored_new": 7})})
+    row = summary_row(SiteResult("a", lost), Thresholds())
+    assert row["unaccounted"] == 2
+    report = run_report_markdown([SiteResult("a", lost)], "data/archive", Thresholds())
+    assert "counts do not add up, +2 fetched page(s) in no column" in report
