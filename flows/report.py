@@ -252,8 +252,18 @@ def run_percent(sites_done: int, sites_total: int, current: float = 0.0) -> floa
 
 
 def progress_note(site: str, stats: dict[str, Any]) -> str:
-    stored = int(stats.get("stored/new", 0)) + int(stats.get("stored/new_version", 0))
+    """The live line under the progress bar. Cleaning runs behind fetching (worker processes),
+    so pages fetched but not yet stored, skipped or failed are shown as being cleaned: "0 stored"
+    alone read as if nothing was being kept."""
+    n = {k: int(stats.get(k, 0)) for k in (
+        "fetched", "discovered", "stored/new", "stored/new_version", "stored/unchanged", "stored/alias",
+        "skipped_not_article", "skipped_too_old", "skipped_too_old_unfetched", "failed")}  # fmt: skip
+    stored = n["stored/new"] + n["stored/new_version"]
+    ended = stored + n["stored/unchanged"] + n["stored/alias"] + n["skipped_not_article"] + n["failed"]
+    ended += n["skipped_too_old"] - n["skipped_too_old_unfetched"]
+    cleaning = max(0, n["fetched"] - ended)
     return (
-        f"{site}: {stats.get('fetched', 0)} fetched of {stats.get('discovered', 0)} discovered, "
-        f"{stored} stored, {stats.get('failed', 0)} failed"
+        f"{site}: {n['fetched']} fetched of {n['discovered']} discovered, {stored} stored"
+        + (f", {cleaning} being cleaned" if cleaning else "")
+        + f", {n['failed']} failed"
     )

@@ -237,3 +237,13 @@ def test_summary_row_says_when_fetched_pages_are_in_no_column() -> None:
     assert row["unaccounted"] == 2
     report = run_report_markdown([SiteResult("a", lost)], "data/archive", Thresholds())
     assert "counts do not add up, +2 fetched page(s) in no column" in report
+
+
+def test_progress_note_shows_pages_being_cleaned_not_just_0_stored() -> None:
+    from flows.report import progress_note
+
+    early = {"discovered": 12, "fetched": 10, "stored/new": 0, "failed": 0}
+    assert progress_note("a", early) == "a: 10 fetched of 12 discovered, 0 stored, 10 being cleaned, 0 failed"
+    later = {**early, "stored/new": 6, "stored/unchanged": 1, "skipped_not_article": 1, "failed": 1,
+             "skipped_too_old": 2, "skipped_too_old_unfetched": 1}  # fmt: skip
+    assert progress_note("a", later) == "a: 10 fetched of 12 discovered, 6 stored, 1 failed"
