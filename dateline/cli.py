@@ -77,7 +77,7 @@ def _print_summary(rows: list[dict[str, Any]]) -> None:
             "too_old_unfetched": "old, unfetched", "fetched": "fetched", "stored_new": "new",
             "stored_new_version": "versions", "unchanged": "unchanged", "stored_alias": "alias",
             "skipped_not_article": "not article", "skipped_too_old": "too old", "failed": "failed",
-            "failure_reasons": "reasons", "error": "error"}  # fmt: skip
+            "reasons": "reasons"}  # fmt: skip
     for title in cols.values():
         table.add_column(title, overflow="fold")
     for r in rows:

@@ -114,36 +114,45 @@ def fetched_unaccounted(manifest: RunManifest) -> int:
     return s.fetched - ended
 
 
+SUMMARY_FIRST = ("site", "outcome", "stored", "failed", "reasons")  # what fits on a laptop screen
+
+
 def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
-    """One table row per site; a site that did not run shows why instead of counts."""
+    """One narrow table row per site: what an operator needs first (site, outcome, stored,
+    failed, reasons), then where the pages went; rates and shares are in the markdown report.
+    A site that did not run shows why in ``reasons``."""
     outcome = result.outcome(thresholds)
     note = result.skipped or result.error or ""
     m = result.manifest
     if m is None:
-        return {"site": result.site, "outcome": outcome, "error": note}
+        return {"site": result.site, "outcome": outcome, "stored": 0, "failed": 0, "reasons": note}
     s = m.stats
     reasons = ", ".join(f"{r}: {n}" for r, n in sorted(s.failures_by_reason.items()))
     return {
         "site": result.site,
         "outcome": outcome,
+        "stored": s.stored_new + s.stored_new_version,
+        "failed": s.failed,
+        "reasons": "; ".join(x for x in (reasons, note) if x),
         "discovered": s.discovered,
+        "skipped_archived": s.skipped_archived,
         "fetched": s.fetched,
         "stored_new": s.stored_new,
         "stored_new_version": s.stored_new_version,
         "unchanged": s.unchanged,
         "stored_alias": s.stored_alias,
-        "skipped_archived": s.skipped_archived,
         "skipped_not_article": s.skipped_not_article,
         "skipped_too_old": s.skipped_too_old,
         "too_old_unfetched": s.skipped_too_old_unfetched,
         "unaccounted": fetched_unaccounted(m),
-        "failed": s.failed,
-        "failed_share": round(failed_share(m), 3),
-        "failure_reasons": reasons,
-        "seconds": s.seconds,
-        "pages_per_s": round(s.fetched / s.seconds, 2) if s.seconds else 0.0,
-        "error": note,
     }
+
+
+def rates_line(m: RunManifest) -> str:
+    """The per-site detail the table leaves out."""
+    s = m.stats
+    speed = round(s.fetched / s.seconds, 2) if s.seconds else 0.0
+    return f"- **{m.site}**: {s.seconds} s, {speed} pages/s, failed share {failed_share(m):.1%} of pages attempted"
 
 
 def verdict(results: Sequence[SiteResult], thresholds: Thresholds) -> Verdict:
@@ -225,6 +234,7 @@ def run_report_markdown(results: Sequence[SiteResult], archive: str, thresholds:
             lines += ["", f"{m.site}: {m.stats.failed} failed page(s), {share}", "", *_failure_lines(m)]
     if len(lines) == 6:
         lines.append("Nothing: no failures, every site ran.")
+    lines += ["", "## Time and rates", "", *(rates_line(m) for m in manifests)] if manifests else []
     lines += ["", "## Written", ""]
     lines += [line for m in manifests for line in _written_lines(m)] or ["Nothing was written."]
     return "\n".join(lines)

@@ -102,10 +102,13 @@ def test_summary_row_has_the_operator_columns() -> None:
     row = summary_row(SiteResult("a", manifest(fetched=8, fetch_failures=3)), Thresholds())
     assert row["outcome"] == "partial"
     assert (row["discovered"], row["fetched"], row["stored_new"], row["failed"]) == (11, 8, 8, 3)
-    assert row["failure_reasons"] == "http-500: 3" and row["failed_share"] == 0.273
-    assert row["pages_per_s"] == 2.0 and row["seconds"] == 4.0
+    assert list(row)[:5] == ["site", "outcome", "stored", "failed", "reasons"], "what an operator reads first"
+    assert row["reasons"] == "http-500: 3" and row["stored"] == 8 and len(row) <= 16
+    report = run_report_markdown([SiteResult("a", manifest(fetched=8, fetch_failures=3))], "x", Thresholds())
+    assert "- **a**: 4.0 s, 2.0 pages/s, failed share 27.3% of pages attempted" in report
     skipped = summary_row(SiteResult("b", skipped="b: previous run still going"), Thresholds())
-    assert skipped == {"site": "b", "outcome": "skipped", "error": "b: previous run still going"}
+    assert skipped == {"site": "b", "outcome": "skipped", "stored": 0, "failed": 0,
+                       "reasons": "b: previous run still going"}  # fmt: skip
 
 
 def test_report_lists_failing_urls_and_written_keys() -> None:
