@@ -133,7 +133,7 @@ def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
         "outcome": outcome,
         "stored": s.stored_new + s.stored_new_version,
         "failed": s.failed,
-        "reasons": "; ".join(x for x in (reasons, note) if x),
+        "reasons": reasons or note,  # the full error is in the report's "Needs a look"
         "discovered": s.discovered,
         "skipped_archived": s.skipped_archived,
         "fetched": s.fetched,
