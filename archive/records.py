@@ -140,6 +140,8 @@ class SiteStats(BaseModel):
     skipped_archived: int = 0
     skipped_not_article: int = 0
     skipped_too_old: int = 0
+    skipped_too_old_unfetched: int = 0  # of skipped_too_old: a feed or sitemap date said so, never fetched
+    stored_alias: int = 0  # same text already stored under another URL
     skipped_robots: int = 0
     skipped_over_limit: int = 0  # discovered beyond max_pages (or a sitemap's cap): left for the next run
     throttled: int = 0  # 403/429 answers that slowed the crawl down

@@ -79,14 +79,23 @@ def _progress_bar() -> Iterator[None]:
 
 def _print_summary(rows: list[dict[str, Any]]) -> None:
     table = Table(title="Crawl summary")
-    cols = {"site": "site", "outcome": "outcome", "discovered": "found", "fetched": "fetched",
-            "stored_new": "new", "stored_new_version": "versions", "skipped_archived": "archived",
-            "skipped_not_article": "not article", "failed": "failed", "failure_reasons": "reasons", "error": "error"}  # fmt: skip
+    cols = {"site": "site", "outcome": "outcome", "discovered": "found", "skipped_archived": "archived",
+            "too_old_unfetched": "old, unfetched", "fetched": "fetched", "stored_new": "new",
+            "stored_new_version": "versions", "unchanged": "unchanged", "stored_alias": "alias",
+            "skipped_not_article": "not article", "skipped_too_old": "too old", "failed": "failed",
+            "reasons": "reasons"}  # fmt: skip
     for title in cols.values():
         table.add_column(title, overflow="fold")
     for r in rows:
-        table.add_row(*(str(r.get(c, "")) for c in cols))
+        too_old = r.get("skipped_too_old", 0) - r.get("too_old_unfetched", 0) if "fetched" in r else ""
+        table.add_row(*(str(too_old if c == "skipped_too_old" else r.get(c, "")) for c in cols))
     err.print(table)
+    err.print("every fetched page is new, a version, unchanged, an alias, not an article, too old or failed")
+    for r in rows:
+        if r.get("unaccounted"):
+            err.print(
+                f"[red]{r['site']}: counts do not add up, {r['unaccounted']:+d} fetched page(s) in no column[/]"
+            )
 
 
 @contextmanager
@@ -182,8 +191,9 @@ def crawl(
     except ConfigError as e:
         err.print(f"[red]configuration error:[/] {e}")
         raise typer.Exit(1) from e
-    result = state.result(raise_on_failure=False)
-    rows: list[dict[str, Any]] = result if isinstance(result, list) else []
+    from flows.report import result_rows
+
+    rows = result_rows(state.result(raise_on_failure=False))
     _print_summary(rows)
     err.print(f"archive: {archive}")
     if not state.is_completed():

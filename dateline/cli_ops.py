@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from dateline import service
-from dateline.cli_common import err
+from dateline.cli_common import err, out
 
 service_app = typer.Typer(
     no_args_is_help=True,
@@ -36,12 +36,16 @@ def _config(host: str, port: int, state_dir: Path | None, pool: str = service.PO
     return service.ServiceConfig(host=host, port=port, pool=pool, state_dir=state_dir)
 
 
-def _print_status(st: service.ServiceStatus) -> None:
+def _print_status(st: service.ServiceStatus, already: dict[str, int | None] | None = None) -> None:
+    """On stdout, so `dateline service status | grep` works; errors go to stderr."""
     for name, pid in st.pids.items():
-        err.print(f"{name}: " + (f"[green]running[/] (pid {pid})" if pid else "[yellow]not running[/]"))
-    err.print(f"API: {st.api_url} ({'[green]healthy[/]' if st.healthy else '[red]not answering[/]'})")
-    err.print(f"dashboard: [bold]{st.url}[/]   logs: {st.state_dir}")
-    err.print(f"for prefect commands in this shell: export PREFECT_API_URL={st.api_url}")
+        state = f"[green]running[/] (pid {pid})" if pid else "[yellow]not running[/]"
+        if pid and already and already.get(name) == pid:
+            state = f"[green]already running[/] (pid {pid})"
+        out.print(f"{name}: {state}")
+    out.print(f"API: {st.api_url} ({'[green]healthy[/]' if st.healthy else '[red]not answering[/]'})")
+    out.print(f"dashboard: [bold]{st.url}[/]   logs: {st.state_dir}")
+    out.print(f"for prefect commands in this shell: export PREFECT_API_URL={st.api_url}")
 
 
 @service_app.command()
@@ -54,6 +58,7 @@ def start(
 ) -> None:
     """Start the Prefect server (dashboard) and a worker; wait until the API answers."""
     cfg = _config(host, port, state_dir, pool)
+    before = service.status(cfg).pids
     try:
         st = service.start(cfg, with_deploy=deploy)
     except service.ServiceError as e:
@@ -61,7 +66,26 @@ def start(
         raise typer.Exit(1) from e
     for line in st.reclaimed:
         err.print(f"[yellow]{line}[/]")
-    _print_status(st)
+    _print_status(st, already=before)
+
+
+@service_app.command("deploy")
+def deploy_cmd(host: HostOpt = "127.0.0.1", port: PortOpt = 4200) -> None:
+    """Create or update the deployments of prefect.yaml (`prefect deploy --all` from the repo root)
+    on the running server; says so in one line when no server answers."""
+    cfg = service.ServiceConfig(host=host, port=port)
+    if not service.healthy(cfg):
+        err.print(
+            f"[red]no Prefect server answers at {cfg.api_url}[/]: start it with `dateline service start`"
+        )
+        raise typer.Exit(1)
+    try:
+        service.ensure_work_pool(cfg)
+        service.deploy(cfg)
+    except service.ServiceError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
+    out.print(f"deployed prefect.yaml to {cfg.api_url}; see {cfg.url}/deployments")
 
 
 @service_app.command()

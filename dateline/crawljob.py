@@ -107,6 +107,8 @@ def site_stats(site: str, c: _Collector, seconds: float) -> SiteStats:
         skipped_archived=int(s.get("skipped_archived", 0)),
         skipped_not_article=int(s.get("skipped_not_article", 0)),
         skipped_too_old=int(s.get("skipped_too_old", 0)),
+        skipped_too_old_unfetched=int(s.get("skipped_too_old_unfetched", 0)),
+        stored_alias=int(s.get("stored/alias", 0)),
         skipped_robots=int(s.get("skipped_robots", 0)),
         skipped_over_limit=int(s.get("skipped_over_limit", 0)),
         throttled=int(s.get("throttled", 0)),

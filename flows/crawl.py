@@ -41,6 +41,7 @@ from dateline.config import DEFAULT_ARCHIVE, Site, load_sites
 from dateline.crawljob import CrawlProcessError, run_site_crawl
 from flows import slots
 from flows.report import (
+    RunNotCompleted,
     SiteResult,
     Thresholds,
     over_threshold,
@@ -266,11 +267,11 @@ def _site_result(site: Site, state: State) -> SiteResult:
 def _final_state(results: list[SiteResult], thresholds: Thresholds, rows: list[dict[str, Any]]) -> State:
     v = verdict(results, thresholds)
     if v.kind == "failed":
-        return Failed(message=v.message, data=rows)
+        return Failed(message=v.message, data=RunNotCompleted(v.message, rows))
     if v.kind == "partial":
         return Completed(name=PARTIAL, message=v.message, data=rows)
     if v.kind == "skipped":
-        return Cancelled(name=SKIPPED, message=v.message, data=rows)
+        return Cancelled(name=SKIPPED, message=v.message, data=RunNotCompleted(v.message, rows))
     return Completed(message=v.message, data=rows)
 
 
@@ -290,7 +291,8 @@ def crawl_all(
     Completed: every site ran within the thresholds. Completed named "Partial": some site
     failed more pages than ``max_failed_share`` (or ``max_failed_pages``). Failed: a site could
     not run at all or the archive could not be written. Cancelled named "Skipped": every site
-    was still being crawled by an earlier run. The result is the list of summary rows.
+    was still being crawled by an earlier run. The result is the list of summary rows (for
+    Failed and Skipped inside a ``RunNotCompleted``; ``flows.report.result_rows`` reads both).
     """
     selected = load_sites(sites_file).select(sites)
     thresholds = Thresholds(max_failed_share, max_failed_pages)

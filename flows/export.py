@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from archive import feed, simindex
 from archive.export import Compacted, compact_partition, partitions_in_range, partitions_written_since
@@ -91,4 +91,15 @@ def export_parquet(
     ]
     if rows:
         create_table_artifact(key="export-parquet", table=rows, description="Parquet parts of this run")
+    else:  # every run leaves its artifact: an operator sees "nothing to do", not "did it run?"
+        window = (
+            f"site-days {since or '…'} to {until or '…'}" if since or until else f"the last {days} day(s)"
+        )
+        chosen = f" of {', '.join(sites)}" if sites else ""
+        create_markdown_artifact(
+            key="export-parquet",
+            markdown=f"Nothing to compact: no site-day{chosen} got a version in {window}. "
+            f"Feed logs sealed: {counts.get('feed_logs_sealed', 0)}.",
+            description="Parquet parts of this run",
+        )
     return counts

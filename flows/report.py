@@ -50,6 +50,23 @@ class SiteResult:
         return "partial" if over_threshold(self.manifest, thresholds) else "ok"
 
 
+class RunNotCompleted(Exception):
+    """The result of a Failed or Skipped crawl run: Prefect resolves a failed or cancelled
+    state's data into an exception (a plain list logs an ERROR traceback), so the summary
+    rows travel inside one."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def result_rows(result: object) -> list[dict[str, Any]]:
+    """The summary rows of a crawl run's result, whatever its final state."""
+    if isinstance(result, RunNotCompleted):
+        return result.rows
+    return result if isinstance(result, list) else []
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The run's final state, before it becomes a Prefect state."""
@@ -84,33 +101,58 @@ def over_threshold(manifest: RunManifest, thresholds: Thresholds) -> bool:
     return failed_share(manifest) > thresholds.max_failed_share
 
 
+def fetched_unaccounted(manifest: RunManifest) -> int:
+    """Fetched pages that ended in no column: every fetched page is stored (new, new version,
+    unchanged, alias), skipped (not an article, too old) or failed after fetching; 0 when the
+    counts add up."""
+    s = manifest.stats
+    failed_after_fetch = sum(1 for f in manifest.failures if f.stage in ("extract", "store"))
+    ended = (
+        s.stored_new + s.stored_new_version + s.unchanged + s.stored_alias + s.skipped_not_article
+        + (s.skipped_too_old - s.skipped_too_old_unfetched) + failed_after_fetch
+    )  # fmt: skip
+    return s.fetched - ended
+
+
+SUMMARY_FIRST = ("site", "outcome", "stored", "failed", "reasons")  # what fits on a laptop screen
+
+
 def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
-    """One table row per site; a site that did not run shows why instead of counts."""
+    """One narrow table row per site: what an operator needs first (site, outcome, stored,
+    failed, reasons), then where the pages went; rates and shares are in the markdown report.
+    A site that did not run shows why in ``reasons``."""
     outcome = result.outcome(thresholds)
     note = result.skipped or result.error or ""
     m = result.manifest
     if m is None:
-        return {"site": result.site, "outcome": outcome, "error": note}
+        return {"site": result.site, "outcome": outcome, "stored": 0, "failed": 0, "reasons": note}
     s = m.stats
     reasons = ", ".join(f"{r}: {n}" for r, n in sorted(s.failures_by_reason.items()))
     return {
         "site": result.site,
         "outcome": outcome,
+        "stored": s.stored_new + s.stored_new_version,
+        "failed": s.failed,
+        "reasons": reasons or note,  # the full error is in the report's "Needs a look"
         "discovered": s.discovered,
+        "skipped_archived": s.skipped_archived,
         "fetched": s.fetched,
         "stored_new": s.stored_new,
         "stored_new_version": s.stored_new_version,
         "unchanged": s.unchanged,
-        "skipped_archived": s.skipped_archived,
+        "stored_alias": s.stored_alias,
         "skipped_not_article": s.skipped_not_article,
         "skipped_too_old": s.skipped_too_old,
-        "failed": s.failed,
-        "failed_share": round(failed_share(m), 3),
-        "failure_reasons": reasons,
-        "seconds": s.seconds,
-        "pages_per_s": round(s.fetched / s.seconds, 2) if s.seconds else 0.0,
-        "error": note,
+        "too_old_unfetched": s.skipped_too_old_unfetched,
+        "unaccounted": fetched_unaccounted(m),
     }
+
+
+def rates_line(m: RunManifest) -> str:
+    """The per-site detail the table leaves out."""
+    s = m.stats
+    speed = round(s.fetched / s.seconds, 2) if s.seconds else 0.0
+    return f"- **{m.site}**: {s.seconds} s, {speed} pages/s, failed share {failed_share(m):.1%} of pages attempted"
 
 
 def verdict(results: Sequence[SiteResult], thresholds: Thresholds) -> Verdict:
@@ -185,11 +227,14 @@ def run_report_markdown(results: Sequence[SiteResult], archive: str, thresholds:
             lines.append(f"- **{r.site}** skipped: {r.skipped}")
     manifests = [r.manifest for r in results if r.manifest is not None]
     for m in manifests:
+        if missing := fetched_unaccounted(m):
+            lines.append(f"- **{m.site}**: counts do not add up, {missing:+d} fetched page(s) in no column")
         if m.failures:
             share = f"{failed_share(m):.0%} of pages attempted"
             lines += ["", f"{m.site}: {m.stats.failed} failed page(s), {share}", "", *_failure_lines(m)]
     if len(lines) == 6:
         lines.append("Nothing: no failures, every site ran.")
+    lines += ["", "## Time and rates", "", *(rates_line(m) for m in manifests)] if manifests else []
     lines += ["", "## Written", ""]
     lines += [line for m in manifests for line in _written_lines(m)] or ["Nothing was written."]
     return "\n".join(lines)
@@ -217,8 +262,18 @@ def run_percent(sites_done: int, sites_total: int, current: float = 0.0) -> floa
 
 
 def progress_note(site: str, stats: dict[str, Any]) -> str:
-    stored = int(stats.get("stored/new", 0)) + int(stats.get("stored/new_version", 0))
+    """The live line under the progress bar. Cleaning runs behind fetching (worker processes),
+    so pages fetched but not yet stored, skipped or failed are shown as being cleaned: "0 stored"
+    alone read as if nothing was being kept."""
+    n = {k: int(stats.get(k, 0)) for k in (
+        "fetched", "discovered", "stored/new", "stored/new_version", "stored/unchanged", "stored/alias",
+        "skipped_not_article", "skipped_too_old", "skipped_too_old_unfetched", "failed")}  # fmt: skip
+    stored = n["stored/new"] + n["stored/new_version"]
+    ended = stored + n["stored/unchanged"] + n["stored/alias"] + n["skipped_not_article"] + n["failed"]
+    ended += n["skipped_too_old"] - n["skipped_too_old_unfetched"]
+    cleaning = max(0, n["fetched"] - ended)
     return (
-        f"{site}: {stats.get('fetched', 0)} fetched of {stats.get('discovered', 0)} discovered, "
-        f"{stored} stored, {stats.get('failed', 0)} failed"
+        f"{site}: {n['fetched']} fetched of {n['discovered']} discovered, {stored} stored"
+        + (f", {cleaning} being cleaned" if cleaning else "")
+        + f", {n['failed']} failed"
     )

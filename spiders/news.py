@@ -378,8 +378,9 @@ class NewsSpider(SitemapSpider):
         if not self.refresh and url_hash(url) in self.archived_hashes:
             self._count("skipped_archived")
             return
-        if self.too_old(feed_date or sitemap_date):
+        if self.too_old(feed_date or sitemap_date):  # known before fetching: not fetched
             self._count("skipped_too_old")
+            self._count("skipped_too_old_unfetched")
             return
         self._queued += 1
         self._wanted.add(url)

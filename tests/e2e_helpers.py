@@ -21,7 +21,7 @@ FAST_SETTINGS: dict[str, Any] = {
     "EXTRACT_WORKERS": 2,
 }
 
-# Families from ../shared/examples/outlet-texts/README.md that must never reach the archive.
+# Families from tests/data/outlet-texts/README.md that must never reach the archive.
 BOILERPLATE = re.compile(
     r"^(read next|also read|others are reading now|read more|show more|news feed|sources?:|"
     r"leave the first comment|got story updates\?|what is your opinion)",

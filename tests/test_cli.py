@@ -19,9 +19,9 @@ from archive.writer import ArchiveWriter
 from dateline.cli import app
 from dateline.recordbuilder import build_record
 from extraction.model import Extraction
+from tests.fixtures.sites import DATASET_DIR as DATASET
 from tests.fixtures.sites import load_truth
 
-DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "news-pages"
 runner = CliRunner()
 
 

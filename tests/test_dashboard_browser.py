@@ -75,3 +75,28 @@ def test_dashboard_shows_the_runs_summary_table(
     for column in ("discovered", "fetched", "stored_new", "failed"):
         assert rows[0][column] == str(getattr(stats, column)), (column, rows[0])
     assert (SHOTS / "crawl-summary-table.png").stat().st_size > 10_000
+
+
+def test_the_failing_sites_reason_is_visible_without_scrolling(
+    browser_ready: None, service_runs: ServiceRuns, prefect_service: PrefectService
+) -> None:
+    """At 1400x1000 the summary of the failed run shows site, outcome, stored, failed and the
+    reason on first sight (the table once had 16 columns and hid them off-screen)."""
+    run = service_runs.runs["failing"]
+    shots = SHOTS / "failing"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    done = subprocess.run(
+        ["node", str(BROWSER_DIR / "dashboard.mjs"), prefect_service.cfg.url, run["name"], "crawl-summary", str(shots)],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "CHROMIUM": CHROMIUM},
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    assert lines, f"no output from the browser script:\n{done.stderr[-3000:]}"
+    seen = json.loads(lines[-1])
+    assert seen["ok"], f"{seen.get('error')}\nsteps: {seen['steps']}\nscreenshots: {shots}"
+    header = [h.lower() for h in seen["header"]]
+    (row,), (in_view,) = seen["rows"], seen["inView"]
+    cells = dict(zip(header, zip(row, in_view, strict=False), strict=False))
+    assert cells["site"][0] == "nowhere" and "connection-refused" in cells["reasons"][0], cells
+    for column in ("site", "outcome", "stored", "failed", "reasons"):
+        assert cells[column][1], f"{column} is off-screen at 1400x1000: {header}"

@@ -63,3 +63,31 @@ def test_crawl_local_site_end_to_end(
     assert second[0].stats.stored_new == 0 and second[0].stats.skipped_archived >= len(expected)
     article_paths = {p for p in news_site.requests[fetched_before:] if p.startswith("/articles/")}
     assert not article_paths, article_paths
+
+
+def test_every_fetched_page_ends_in_one_column_of_the_summary(news_site: Any, tmp_path: Path) -> None:
+    """Articles older than max_age_days: those a feed or sitemap dates are never fetched, the
+    rest are fetched and counted too old; the summary row's counts add up (issue: 'fetched 80,
+    stored 0' with the too-old pages in no column)."""
+    from dateline.config import parse_sites
+    from dateline.crawljob import run_site_crawl
+    from flows.report import SiteResult, Thresholds, fetched_unaccounted, summary_row
+
+    config = {**news_site.site_config(), "name": "old-news"}
+    config["limits"] = {**config["limits"], "max_age_days": 365}
+    site = parse_sites({"sites": [config]}).sites[0]
+    outcome = run_site_crawl(
+        site, user_agent="T/1.0", archive_uri=str(tmp_path / "a"), run_id="r1", settings=FAST_SETTINGS
+    )
+    s, row = outcome.manifest.stats, summary_row(SiteResult("old-news", outcome.manifest), Thresholds())
+    assert s.skipped_too_old > 0 and s.skipped_too_old_unfetched > 0, s
+    assert (
+        row["skipped_too_old"] == s.skipped_too_old
+        and row["too_old_unfetched"] == s.skipped_too_old_unfetched
+    )
+    assert fetched_unaccounted(outcome.manifest) == row["unaccounted"] == 0, s
+    article_hits = {p for p in news_site.requests if p.startswith("/articles/")}
+    assert len(article_hits) == s.fetched + sum(f.stage == "fetch" for f in outcome.manifest.failures)
+    assert len(article_hits) <= s.discovered - s.skipped_too_old_unfetched, (
+        "dated too-old entries are not fetched"
+    )

@@ -37,8 +37,7 @@ from extraction.evaluate import (
     site_of,
     tokenize,
 )
-
-DATASET = Path(__file__).parents[2] / "shared" / "datasets" / "news-pages"
+from tests.fixtures.sites import DATASET_DIR, SHARED_DATASET, needs_shared_dataset
 
 
 def test_tokenize_words_and_cjk_characters() -> None:
@@ -158,9 +157,11 @@ def test_page_diff_and_worst_pages() -> None:
     assert "+ subscribe" in text and "- a missed" in text
 
 
-@pytest.mark.skipif(not DATASET.exists(), reason="news-pages dataset not available")
-def test_evaluate_subset_ours_at_least_trafilatura() -> None:
-    report = evaluate(DATASET, limit=10)
+@pytest.mark.parametrize(
+    "dataset", [DATASET_DIR, pytest.param(SHARED_DATASET, marks=needs_shared_dataset)], ids=["repo", "shared"]
+)
+def test_evaluate_subset_ours_at_least_trafilatura(dataset: Path) -> None:
+    report = evaluate(dataset, limit=10)
     assert len(report.pages) == 10
     for side in (report.ours, report.trafilatura):
         for name in METRICS:

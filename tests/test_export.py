@@ -20,6 +20,7 @@ from archive.records import ArticleRecord
 from archive.store import ObjectStore, open_store
 from archive.writer import ArchiveWriter
 from dateline.cli import app
+from tests.fixtures.prefect_server import PrefectApi
 from tests.test_writer import make_record
 
 BASE = "https://news.example/"
@@ -214,7 +215,9 @@ def test_cli_export_empty_selection_and_bad_date(store: ObjectStore, tmp_path: P
 
 
 @pytest.mark.slow
-def test_daily_flow_compacts_changed_days_and_seals_idle_feed_logs(tmp_path: Path, prefect_api: None) -> None:
+def test_daily_flow_compacts_changed_days_and_seals_idle_feed_logs(
+    tmp_path: Path, harness_api: PrefectApi
+) -> None:
     from flows.export import export_parquet
 
     store = open_store(str(tmp_path / "archive"))
@@ -226,6 +229,11 @@ def test_daily_flow_compacts_changed_days_and_seals_idle_feed_logs(tmp_path: Pat
     assert counts["similarity_indexed"] == 1 and store.exists("sims/segments/000000000000.parquet")
     again = export_parquet(archive=store.uri, days=1)
     assert (again["parts_written"], again["similarity_indexed"]) == (0, 0)
+
+    state = export_parquet(archive=str(tmp_path / "empty"), days=1, return_state=True)
+    assert state.result()["partitions"] == 0
+    artifact = harness_api.artifacts(str(state.state_details.flow_run_id))["export-parquet"]
+    assert artifact["type"] == "markdown" and "Nothing to compact" in artifact["data"], artifact
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ import gzip
 import json
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,8 @@ import pytest
 from extraction.evaluate import crawl_time, score_body, truth_date
 from extraction.extract import EXTRACTOR_VERSION, decode_html, extract_page
 from extraction.model import Extraction, ExtractionError, PageHints
+from tests.fixtures.sites import DATASET_DIR as DATASET
 
-DATASET = Path(__file__).parents[2] / "shared" / "datasets" / "news-pages"
 PAGES = [
     "html/at/DerStandard_2024_05_03.html.gz",  # German, JSON-LD, lead outside the body
     "html/uk/Metro_2024_11_29.html.gz",  # English tabloid, teaser lines
@@ -27,7 +26,6 @@ PAGES = [
 HINTS = PageHints(
     url="https://news.example.com/world/some-story-about-things", crawled_at=datetime(2024, 5, 1, tzinfo=UTC)
 )
-pytestmark = pytest.mark.skipif(not DATASET.exists(), reason="news-pages dataset not available")
 
 
 def truth_rows() -> dict[str, dict[str, Any]]:

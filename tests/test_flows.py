@@ -20,6 +20,7 @@ from dateline.config import parse_sites
 from flows import slots
 from flows.crawl import crawl_all, log_line
 from flows.report import (
+    RunNotCompleted,
     SiteResult,
     Thresholds,
     failed_share,
@@ -30,14 +31,16 @@ from flows.report import (
     summary_row,
     verdict,
 )
+from flows.report import (
+    result_rows as rows_of,
+)
 from tests.e2e_helpers import FAST_SETTINGS, write_sites_file
 from tests.fixtures.prefect_server import PrefectApi
 
 
 def result_rows(state: Any) -> list[dict[str, Any]]:
     """The flow's summary rows from a final state (failed states too)."""
-    rows: list[dict[str, Any]] = state.result(raise_on_failure=False)
-    return rows
+    return rows_of(state.result(raise_on_failure=False))
 
 
 def manifest(
@@ -103,10 +106,13 @@ def test_summary_row_has_the_operator_columns() -> None:
     row = summary_row(SiteResult("a", manifest(fetched=8, fetch_failures=3)), Thresholds())
     assert row["outcome"] == "partial"
     assert (row["discovered"], row["fetched"], row["stored_new"], row["failed"]) == (11, 8, 8, 3)
-    assert row["failure_reasons"] == "http-500: 3" and row["failed_share"] == 0.273
-    assert row["pages_per_s"] == 2.0 and row["seconds"] == 4.0
+    assert list(row)[:5] == ["site", "outcome", "stored", "failed", "reasons"], "what an operator reads first"
+    assert row["reasons"] == "http-500: 3" and row["stored"] == 8 and len(row) <= 16
+    report = run_report_markdown([SiteResult("a", manifest(fetched=8, fetch_failures=3))], "x", Thresholds())
+    assert "- **a**: 4.0 s, 2.0 pages/s, failed share 27.3% of pages attempted" in report
     skipped = summary_row(SiteResult("b", skipped="b: previous run still going"), Thresholds())
-    assert skipped == {"site": "b", "outcome": "skipped", "error": "b: previous run still going"}
+    assert skipped == {"site": "b", "outcome": "skipped", "stored": 0, "failed": 0,
+                       "reasons": "b: previous run still going"}  # fmt: skip
 
 
 def test_report_lists_failing_urls_and_written_keys() -> None:
@@ -191,6 +197,17 @@ def test_site_still_held_by_another_run_is_skipped(
     assert state.is_cancelled() and state.name == "Skipped", (state.name, state.message)
     assert "previous run still going" in (state.message or "")
     assert result_rows(state)[0]["outcome"] == "skipped"
+    assert harness_api.run_errors(str(state.state_details.flow_run_id)) == [], "Skipped is no error"
+    with (
+        concurrency(limit, occupy=1, strict=True, timeout_seconds=10),
+        pytest.raises(BaseException) as ended,  # the engine resolves the state into an exception
+    ):
+        crawl_all(
+            sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=str(archive),
+            settings=FAST_SETTINGS, wait_for_previous_seconds=1,
+        )  # fmt: skip
+    assert isinstance(ended.value, RunNotCompleted), repr(ended.value)
+    assert ended.value.rows[0]["outcome"] == "skipped"
     assert news_site.requests == [], "a skipped run sends no request"
     assert not archive.exists() or not any(archive.iterdir())
     assert harness_api.artifacts(str(state.state_details.flow_run_id))["crawl-progress"]["data"] == 100.0
@@ -282,7 +299,7 @@ def test_a_run_left_running_by_a_dead_process_is_crashed_and_its_slot_freed(harn
 
 
 @pytest.mark.slow
-def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> None:
+def test_unreachable_site_fails_the_run(harness_api: PrefectApi, tmp_path: Path) -> None:
     config = {"name": "nowhere", "start_urls": ["http://127.0.0.1:9/"]}
     state = crawl_all(
         sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"), settings=FAST_SETTINGS,
@@ -291,3 +308,33 @@ def test_unreachable_site_fails_the_run(prefect_api: None, tmp_path: Path) -> No
     assert state.is_failed(), state.message
     assert "could not be crawled: nowhere" in (state.message or "")
     assert result_rows(state)[0]["outcome"] == "unreachable"
+    assert harness_api.run_errors(str(state.state_details.flow_run_id)) == [], "no traceback for Failed"
+
+    with pytest.raises(RunNotCompleted) as ended:  # what a worker's engine does with the final state
+        crawl_all(
+            sites_file=write_sites_file(tmp_path, config), archive=str(tmp_path / "a"), settings=FAST_SETTINGS
+        )
+    assert "could not be crawled: nowhere" in str(ended.value) and ended.value.rows[0]["site"] == "nowhere"
+
+
+def test_summary_row_says_when_fetched_pages_are_in_no_column() -> None:
+    m = manifest(fetched=10, extract_failures=1)  # 9 new + 1 failed after fetching
+    assert summary_row(SiteResult("a", m), Thresholds())["unaccounted"] == 0
+    old = m.model_copy(update={"stats": m.stats.model_copy(update={
+        "stored_new": 5, "skipped_too_old": 6, "skipped_too_old_unfetched": 2, "stored_alias": 0})})  # fmt: skip
+    assert summary_row(SiteResult("a", old), Thresholds())["unaccounted"] == 0, "5 new + 4 too old + 1 failed"
+    lost = m.model_copy(update={"stats": m.stats.model_copy(update={"stored_new": 7})})
+    row = summary_row(SiteResult("a", lost), Thresholds())
+    assert row["unaccounted"] == 2
+    report = run_report_markdown([SiteResult("a", lost)], "data/archive", Thresholds())
+    assert "counts do not add up, +2 fetched page(s) in no column" in report
+
+
+def test_progress_note_shows_pages_being_cleaned_not_just_0_stored() -> None:
+    from flows.report import progress_note
+
+    early = {"discovered": 12, "fetched": 10, "stored/new": 0, "failed": 0}
+    assert progress_note("a", early) == "a: 10 fetched of 12 discovered, 0 stored, 10 being cleaned, 0 failed"
+    later = {**early, "stored/new": 6, "stored/unchanged": 1, "skipped_not_article": 1, "failed": 1,
+             "skipped_too_old": 2, "skipped_too_old_unfetched": 1}  # fmt: skip
+    assert progress_note("a", later) == "a: 10 fetched of 12 discovered, 6 stored, 1 failed"

@@ -261,16 +261,12 @@ def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -
 
 
 def test_eval_groups_pages_by_site_and_reports_both() -> None:
-    import pytest
-
     from extraction.evalreport import render_report
     from extraction.evaluate import EvalReport, _averages, evaluate_site, load_truth, site_of
+    from tests.fixtures.sites import DATASET_DIR as dataset
 
     assert site_of({"file": "html/de/WAZ_2024_03_08.html.gz", "url": "https://www.waz.de/x"}) == "WAZ"
     assert site_of({"file": "page.html", "url": "https://www.example.org/a"}) == "example.org"
-    dataset = Path(__file__).parents[2] / "shared" / "datasets" / "news-pages"
-    if not dataset.exists():
-        pytest.skip("news-pages dataset not available")
     rows = [row for row in load_truth(dataset) if site_of(row) == "BR"]
     assert len(rows) == 3
     pages = evaluate_site((str(dataset), rows))

@@ -46,3 +46,17 @@ def test_a_stale_pid_file_is_not_ours(tmp_path: Path) -> None:
     assert not cfg.pid_file("server").exists()
     st = status(cfg)
     assert st.pids == {"server": None, "worker": None} and not st.healthy
+
+
+def test_deploy_with_the_server_down_says_so_in_one_line(tmp_path: Path) -> None:
+    from tests.fixtures.prefect_server import dateline, free_port
+
+    port = free_port()  # nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    done = dateline(
+        "service", "deploy", "--port", str(port), env={**env, "PREFECT_HOME": str(tmp_path)}, timeout=120
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"no Prefect server answers at http://127.0.0.1:{port}/api: start it with `dateline service start`"
+    ], done.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,15 @@ from archive.reader import ArchiveReader
 from archive.store import open_store
 from dateline.service import REPO_ROOT, deploy, service_env
 from flows.report import manifest_key
-from tests.fixtures.prefect_server import CRAWL_DEPLOYMENT, PrefectService, ServiceRuns
+from tests.fixtures.prefect_server import (
+    CRAWL_DEPLOYMENT,
+    PrefectService,
+    ScheduledRun,
+    ServiceRuns,
+    pause_real_schedules,
+    scheduled_deployments,
+    upcoming_runs,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -57,8 +66,11 @@ def test_deploy_all_creates_every_deployment_once(prefect_service: PrefectServic
         assert crons == {(s["cron"], s["timezone"]) for s in spec["schedules"]}
     assert len(first) == len(_yaml_deployments())
 
-    deploy(prefect_service.cfg, service_env(prefect_service.cfg, prefect_service.env))
-    again = prefect_service.api.deployments()
+    try:
+        deploy(prefect_service.cfg, service_env(prefect_service.cfg, prefect_service.env))
+        again = prefect_service.api.deployments()
+    finally:
+        pause_real_schedules(prefect_service.api)  # a redeploy resumes them
     assert sorted(map(_essentials, again), key=str) == sorted(map(_essentials, first.values()), key=str)
 
 
@@ -78,7 +90,7 @@ def test_deployment_run_completes_with_the_right_artifacts(
     assert len(rows) == 1 and rows[0]["site"] == "service-news" and rows[0]["outcome"] == "ok"
     assert {c: rows[0][c] for c in COUNT_COLUMNS} == {c: getattr(truth, c) for c in COUNT_COLUMNS}
     assert rows[0]["stored_new"] == len(service_runs.main_site.expected_articles()) and rows[0]["failed"] == 0
-    assert rows[0]["pages_per_s"] > 0 and rows[0]["seconds"] == truth.seconds
+    assert f"- **service-news**: {truth.seconds} s," in api.artifacts(run["id"])["crawl-report"]["data"]
 
     artifacts = api.artifacts(run["id"])
     assert artifacts["crawl-progress"]["data"] == 100.0
@@ -150,10 +162,70 @@ def test_failed_run_notifies_operators(service_runs: ServiceRuns, prefect_servic
     )
 
 
+def test_runs_log_no_error_they_do_not_expect(
+    service_runs: ServiceRuns, prefect_service: PrefectService
+) -> None:
+    """Completed runs log no ERROR line. A deployment run that ends Failed or Skipped gets one
+    from Prefect's engine (it raises the final state's exception in the worker's flow process);
+    that line must carry the run's own message, not a TypeError about its result."""
+    for name, run in service_runs.runs.items():
+        errors = prefect_service.api.run_errors(run["id"])
+        if run["state"]["type"] == "COMPLETED":
+            assert errors == [], f"{name} ({run['state']['name']})"
+            continue
+        assert len(errors) == 1, (name, errors)
+        assert errors[0].startswith("Engine execution exited with unexpected exception"), (name, errors)
+        assert errors[0].rstrip().endswith(f"flows.report.RunNotCompleted: {run['state']['message']}"), (
+            name, errors[0][-600:],
+        )  # fmt: skip
+
+
 def test_status_names_the_dashboard(prefect_service: PrefectService) -> None:
     from tests.fixtures.prefect_server import dateline
 
     status = dateline("service", "status", *prefect_service.cli_args(), env=prefect_service.env, timeout=60)
     assert status.returncode == 0, status.stderr
-    assert f"dashboard: {prefect_service.cfg.url}" in status.stderr
-    assert "server: running" in status.stderr and "worker: running" in status.stderr
+    assert f"dashboard: {prefect_service.cfg.url}" in status.stdout, "on stdout: `status | grep` works"
+    assert "server: running" in status.stdout and "worker: running" in status.stdout
+
+    again = dateline("service", "start", *prefect_service.cli_args(), env=prefect_service.env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "server: already running" in again.stdout and "worker: already running" in again.stdout
+
+
+def test_the_scheduler_creates_the_upcoming_runs_of_prefect_yaml(prefect_service: PrefectService) -> None:
+    """Right after `start --deploy` every scheduled deployment has runs in its Upcoming tab, at
+    the times its cron names (SQLAlchemy 2.1 broke this silently: the scheduler raised every loop)."""
+    from zoneinfo import ZoneInfo
+
+    from prefect._vendor.croniter import croniter  # the parser the server schedules with
+
+    by_name = {f"{d['name']}": d for d in prefect_service.first_deploy}
+    assert sorted(prefect_service.upcoming) == sorted(scheduled_deployments()) and prefect_service.upcoming
+    for name, runs in prefect_service.upcoming.items():
+        assert len(runs) >= 3, f"{name}: {len(runs)} upcoming run(s)"
+        schedule = by_name[name.split("/")[1]]["schedules"][0]["schedule"]
+        for run in runs:
+            when = datetime.fromisoformat(run["expected_start_time"]).astimezone(
+                ZoneInfo(schedule["timezone"])
+            )
+            assert croniter.match(schedule["cron"], when), (name, when, schedule)
+    for name in prefect_service.upcoming:  # paused for the tests: nothing crawls the real sites
+        deployment = prefect_service.api.deployment(name)
+        assert deployment["paused"] and upcoming_runs(prefect_service.api, deployment["id"]) == []
+
+
+def test_a_scheduled_run_completes_through_the_worker(
+    scheduled_run: ScheduledRun, prefect_service: PrefectService
+) -> None:
+    run, api = scheduled_run.run, prefect_service.api
+    assert run["auto_scheduled"] and run["deployment_id"] == scheduled_run.deployment["id"]
+    assert (run["state"]["type"], run["state"]["name"]) == ("COMPLETED", "Completed"), run["state"]
+    assert run["work_pool_name"] == "dateline" and run["parameters"]["archive"] == str(scheduled_run.archive)
+    rows = api.table(run["id"], "crawl-summary")
+    assert [(r["site"], r["stored_new"]) for r in rows] == [
+        ("scheduled-news", len(scheduled_run.site.expected_articles()))
+    ], rows
+    manifests = list(ArchiveReader(open_store(str(scheduled_run.archive))).runs("scheduled-news"))
+    assert len(manifests) == 1 and manifests[0].complete
+    assert not (REPO_ROOT / "data" / "archive" / "runs" / "scheduled-news").exists()

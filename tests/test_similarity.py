@@ -1,5 +1,5 @@
 """Duplicates and retellings: exact copies become aliases, near-copies share a cluster id, and
-the five tellings of one story (shared/examples/outlet-texts) find each other but no unrelated
+the five tellings of one story (tests/data/outlet-texts) find each other but no unrelated
 article of the news-pages dataset, even one about Russia and Ukraine in the same week."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -22,10 +23,11 @@ from archive.store import open_store
 from archive.writer import ArchiveWriter
 from dateline.cli import app
 from tests.fixtures.s3 import SeaweedFS, s3_env
-from tests.fixtures.sites import DATASET_DIR, load_truth
+from tests.fixtures.sites import DATASET_DIR, SHARED_DATASET, load_truth, needs_shared_dataset
 from tests.test_writer import make_record
 
-OUTLETS = DATASET_DIR.parents[1] / "examples" / "outlet-texts"  # shared/ beside the repo
+OUTLETS = DATASET_DIR.parent / "outlet-texts"
+TOPICAL_TRUTH = DATASET_DIR.parent / "topical-truth.jsonl"  # hard negatives: same countries, same words
 # (headline, publication date) of each telling, as the texts state them
 TELLINGS = {
     "outlet-1": ("Russia Doubts Bright Future for US Economic Ties, Lavrov Says", "2026-02-05"),
@@ -53,10 +55,25 @@ def dataset_record(truth: dict[str, str | list[str]], published: str = SAME_WEEK
     return make_record(text, url=str(truth["url"]), site=site, published=published, title=str(truth["title"]))
 
 
-def unrelated(every: int, limit: int | None = None) -> list[ArticleRecord]:
+def full_dataset_truth() -> list[dict[str, Any]]:
+    """The truth of the whole news-pages dataset beside the repo (the dataset-wide gate)."""
+    lines = (SHARED_DATASET / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def repo_truth() -> list[dict[str, Any]]:
+    """The in-repo pages' truth plus the texts of the dataset's other topical articles."""
+    lines = TOPICAL_TRUTH.read_text(encoding="utf-8").splitlines()
+    return [*load_truth(), *(json.loads(line) for line in lines if line.strip())]
+
+
+def unrelated(
+    every: int, limit: int | None = None, truths: Sequence[dict[str, Any]] = ()
+) -> list[ArticleRecord]:
     """Every dataset article about Russia, Ukraine, NATO or Washington, plus every n-th other
-    one; with ``limit``, only that many, the closest to the story first."""
-    truths = load_truth()
+    one (of ``truths``, default the in-repo pages); with ``limit``, only that many, the
+    closest to the story first."""
+    truths = truths or repo_truth()
     picked = [t for i, t in enumerate(truths) if TOPICAL.search(" ".join(t["body"])) or i % every == 0]
     return hardest_first([dataset_record(t) for t in picked])[:limit]
 
@@ -85,7 +102,14 @@ class Archive:
         return hardest_first(list(self.others.values()))
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.slow)])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "local",
+        pytest.param("full-dataset", marks=needs_shared_dataset),
+        pytest.param("s3", marks=pytest.mark.slow),
+    ],
+)
 def stories(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     """The five tellings and the unrelated articles, archived once per store for the module."""
     with pytest.MonkeyPatch.context() as mp:
@@ -97,7 +121,10 @@ def stories(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 mp.setenv(name, value)
             uri, every, limit = f"s3://{bucket}/archive", 1000, 16  # the closest ones: S3 puts are slower
         else:
-            uri, every, limit = str(tmp_path_factory.mktemp("stories") / "archive"), 4, None
+            # all 40 in-repo pages; of the full dataset (235) the topical ones and every 4th
+            every = 4 if request.param == "full-dataset" else 1
+            uri, limit = str(tmp_path_factory.mktemp("stories") / "archive"), None
+        truths = full_dataset_truth() if request.param == "full-dataset" else repo_truth()
         store = open_store(uri)
         writer = ArchiveWriter(store)
         tellings = {}
@@ -106,7 +133,7 @@ def stories(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             assert writer.store_article(rec) == "new"
             tellings[name] = rec.id
         with ThreadPoolExecutor(max_workers=4) as pool:  # as a crawl does: stores run in threads
-            records = unrelated(every, limit)
+            records = unrelated(every, limit, truths)
             statuses = list(pool.map(writer.store_article, records))
         others = {rec.url: rec for rec, status in zip(records, statuses, strict=True) if status == "new"}
         assert simindex.update(store) == len(tellings) + len(others)  # the batch step (compaction)

@@ -70,6 +70,7 @@ def test_feed_items_carry_their_dates_and_archived_urls_are_skipped() -> None:
     stats = spider.crawler.stats
     assert stats.get_value("dateline/skipped_archived") == 1
     assert stats.get_value("dateline/skipped_too_old") == 1
+    assert stats.get_value("dateline/skipped_too_old_unfetched") == 1, "counted as never fetched"
 
 
 def test_atom_feed_links() -> None:

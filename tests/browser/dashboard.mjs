@@ -1,7 +1,8 @@
 // Opens the Prefect dashboard in headless Debian Chromium the way an operator would: the flow
 // runs list, the run by its name, its Artifacts tab, the summary artifact, and reads its table.
 // Usage: node dashboard.mjs DASHBOARD_URL RUN_NAME ARTIFACT_KEY SCREENSHOT_DIR
-// Prints one JSON object: the steps taken, the table's header and rows as seen on the page.
+// Prints one JSON object: the steps taken, the table's header and rows as seen on the page, and
+// per row which cells lie inside the 1400x1000 viewport as first shown (no scrolling).
 import { chromium } from "playwright-core";
 
 const [dashboard, runName, artifactKey, shotDir] = process.argv.slice(2);
@@ -48,11 +49,15 @@ try {
   await table.waitFor({ state: "visible" });
   const header = (await table.locator("th").allInnerTexts()).map((t) => t.trim());
   const rows = [];
+  const inView = [];
+  const inside = (box) => !!box && box.width > 0 && box.x >= 0 && box.y >= 0 && box.x + box.width <= 1400 && box.y + box.height <= 1000;
   for (const row of await table.locator("tbody tr").all()) {
+    const cells = await row.locator("td").all();
     rows.push((await row.locator("td").allInnerTexts()).map((t) => t.trim()));
+    inView.push(await Promise.all(cells.map(async (c) => inside(await c.boundingBox()))));
   }
   await shot(page, "crawl-summary-table");
-  result = { ok: true, steps, header, rows };
+  result = { ok: true, steps, header, rows, inView };
 } catch (e) {
   const pages = browser.contexts().flatMap((c) => c.pages());
   if (pages.length) await shot(pages[0], "failure").catch(() => {});
