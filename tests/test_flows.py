@@ -199,9 +199,10 @@ def test_site_still_held_by_another_run_is_skipped(
     assert result_rows(state)[0]["outcome"] == "skipped"
     assert harness_api.run_errors(str(state.state_details.flow_run_id)) == [], "Skipped is no error"
     with (
-        concurrency(limit, occupy=1, strict=True, timeout_seconds=10),
+        ExitStack() as previous,
         pytest.raises(BaseException) as ended,  # the engine resolves the state into an exception
     ):
+        assert slots.hold_site_slot(previous, config["name"], 1, None, running=list, log=print)
         crawl_all(
             sites=[config["name"]], sites_file=write_sites_file(tmp_path, config), archive=str(archive),
             settings=FAST_SETTINGS, wait_for_previous_seconds=1,
