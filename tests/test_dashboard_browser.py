@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,20 +49,27 @@ def browser_ready() -> None:
     pytest.skip(missing)
 
 
-def test_dashboard_shows_the_runs_summary_table(
-    browser_ready: None, service_runs: ServiceRuns, prefect_service: PrefectService
-) -> None:
-    run = service_runs.runs["main"]
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
+def _open_summary_table(dashboard: str, run_name: str, shots: Path) -> dict[str, Any]:
+    """Open the run's crawl-summary artifact in headless Chromium (tests/browser/dashboard.mjs):
+    what the page showed (header, rows, which cells were on screen), screenshots in ``shots``."""
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
     done = subprocess.run(
-        ["node", str(BROWSER_DIR / "dashboard.mjs"), prefect_service.cfg.url, run["name"], "crawl-summary", str(SHOTS)],
+        ["node", str(BROWSER_DIR / "dashboard.mjs"), dashboard, run_name, "crawl-summary", str(shots)],
         capture_output=True, text=True, timeout=240, env={**os.environ, "CHROMIUM": CHROMIUM},
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()
     assert lines, f"no output from the browser script:\n{done.stderr[-3000:]}"
-    seen = json.loads(lines[-1])
-    assert seen["ok"], f"{seen.get('error')}\nsteps: {seen['steps']}\nscreenshots: {SHOTS}"
+    seen: dict[str, Any] = json.loads(lines[-1])
+    assert seen["ok"], f"{seen.get('error')}\nsteps: {seen['steps']}\nscreenshots: {shots}"
+    return seen
+
+
+def test_dashboard_shows_the_runs_summary_table(
+    browser_ready: None, service_runs: ServiceRuns, prefect_service: PrefectService
+) -> None:
+    run = service_runs.runs["main"]
+    seen = _open_summary_table(prefect_service.cfg.url, run["name"], SHOTS)
     assert any(f"/runs/flow-run/{run['id']}" in s.get("opened_run", "") for s in seen["steps"])
 
     header = [h.lower() for h in seen["header"]]
@@ -83,17 +91,7 @@ def test_the_failing_sites_reason_is_visible_without_scrolling(
     """At 1400x1000 the summary of the failed run shows site, outcome, stored, failed and the
     reason on first sight (the table once had 16 columns and hid them off-screen)."""
     run = service_runs.runs["failing"]
-    shots = SHOTS / "failing"
-    shutil.rmtree(shots, ignore_errors=True)
-    shots.mkdir(parents=True)
-    done = subprocess.run(
-        ["node", str(BROWSER_DIR / "dashboard.mjs"), prefect_service.cfg.url, run["name"], "crawl-summary", str(shots)],
-        capture_output=True, text=True, timeout=240, env={**os.environ, "CHROMIUM": CHROMIUM},
-    )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
-    assert lines, f"no output from the browser script:\n{done.stderr[-3000:]}"
-    seen = json.loads(lines[-1])
-    assert seen["ok"], f"{seen.get('error')}\nsteps: {seen['steps']}\nscreenshots: {shots}"
+    seen = _open_summary_table(prefect_service.cfg.url, run["name"], SHOTS / "failing")
     header = [h.lower() for h in seen["header"]]
     (row,), (in_view,) = seen["rows"], seen["inView"]
     cells = dict(zip(header, zip(row, in_view, strict=False), strict=False))
