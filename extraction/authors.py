@@ -123,7 +123,10 @@ def _jsonld_entries(structured: Structured) -> list[tuple[str, bool]]:
         return []
     value = article.get("author") or article.get("creator")
     found: list[tuple[str, bool]] = []
-    for entry in value if isinstance(value, list) else [value]:
+    entries = value if isinstance(value, list) else [value]
+    # a list nested in the list ("author": [{A}, [{B}]]), as some CMS templates emit, is flattened
+    entries = [e for item in entries for e in (item if isinstance(item, list) else [item])]
+    for entry in entries:
         if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("@id"), str):
             entry = _node_by_id(structured, entry["@id"]) or entry
         if isinstance(entry, str):
@@ -306,8 +309,10 @@ def looks_like_person(name: str) -> bool:
 
 
 def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | None = None) -> list[str]:
-    """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within it, the site's
-    own name is dropped when persons are named too; other organisations (agencies) are kept.
+    """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within meta tags and
+    bylines, the site's own name is dropped when persons are named too; other organisations
+    (agencies) are kept. JSON-LD is the publisher's own declaration: an organisation or desk it
+    lists beside a person (even in lowercase, "t-online") is a co-credit and stays.
     When the source credits only the site itself (or nothing names anyone), a person shown to
     readers wins: in the byline next to the headline, after an "Author" label, or signed in bold."""
     names = (names or set()) | cms_accounts(structured)
@@ -317,11 +322,17 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
         lambda: byline_authors(tree, header_only=True) or byline_authors(tree),
     ]
     for source in sources:
-        found = dedupe(n for n, _ in source())
+        entries = source()
+        orgs = {squash(n) for n, is_org in entries if is_org}
+        found = dedupe(n for n, _ in entries)
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
+            if persons and source is sources[0]:
+                persons = found
             if any(looks_like_person(n) for n in persons):  # beside a person, a lowercase label
-                persons = [n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n)]
+                persons = [
+                    n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n) or squash(n) in orgs
+                ]
             return persons or _visible_person(tree, names) or found
         if source is sources[0]:
             credits = jsonld_site_credits(structured, names)

@@ -119,3 +119,38 @@ def test_byline_of_a_page_whose_h1_is_a_breadcrumb_seo_title_sits_by_the_h2() ->
     head = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example24"}})
     tree, structured = parse(head, body)
     assert choose_authors(tree, structured, {"example24"}) == ["Erika Muster"]
+
+
+def test_nested_author_list_in_jsonld_keeps_the_desk_credit_beside_the_person() -> None:
+    # as a public broadcaster's CMS emits it: the desk sits in a list inside the author list
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Person", "name": "Engin Haupt", "jobTitle": ["Autor", "Reporter"]},
+                [{"@type": "Person", "name": "MDR SACHSEN-ANHALT"}],
+            ],
+        }
+    )
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured, {"mdr", "mdrde"}) == ["Engin Haupt", "MDR SACHSEN-ANHALT"]
+
+
+def test_organisation_declared_as_co_author_in_jsonld_is_kept_even_in_lowercase() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Person", "name": "Julian Seiferth", "alternateName": "jse"},
+                {"@type": "Organization", "name": "t-online"},
+            ],
+        }
+    )
+    tree, structured = parse(head)
+    assert choose_authors(tree, structured, {"tonline"}) == ["Julian Seiferth", "t-online"]
+
+
+def test_lowercase_label_beside_a_person_in_a_byline_still_goes() -> None:
+    body = '<main><header><h1>Storm</h1><p class="byline">Erika Muster / capital</p></header></main>'
+    tree, structured = parse(body=body)
+    assert choose_authors(tree, structured, {"example"}) == ["Erika Muster"]
