@@ -319,7 +319,7 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
     sources: list[Callable[[], list[tuple[str, bool]]]] = [
         lambda: jsonld_authors(structured),
         lambda: meta_authors(structured),
-        lambda: byline_authors(tree, header_only=True) or byline_authors(tree),
+        lambda: byline_authors(tree, header_only=True) or _page_bylines(tree),
     ]
     for source in sources:
         entries = source()
@@ -341,6 +341,14 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
                 declared = [n for n in declared if not is_site_credit(n, names)]
                 return declared or _visible_person(tree, names) or credits
     return _visible_person(tree, names) or _by_line_after_headline(tree)
+
+
+def _page_bylines(tree: HtmlElement) -> list[tuple[str, bool]]:
+    """Byline elements anywhere on the page, when none sits next to the headline: they count only
+    when one of them is shaped like a person's name (a lone first name or a label in an author
+    box or a sidebar is no credit for the article; an agency beside a person still is)."""
+    found = byline_authors(tree)
+    return found if any(looks_like_person(n) for n, _ in found) else []
 
 
 def _visible_person(tree: HtmlElement, names: set[str]) -> list[str]:

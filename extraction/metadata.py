@@ -239,7 +239,7 @@ def title_candidates(tree: HtmlElement, structured: Structured) -> list[tuple[st
     """
     article = structured.article or {}
     title_el = tree.find(".//title")
-    return [
+    found = [
         (clean_text(as_text(article.get("headline"))), 1.1),
         (clean_text(structured.first_meta("og:title")), 2.0),
         *_heading_candidates(tree),
@@ -247,6 +247,21 @@ def title_candidates(tree: HtmlElement, structured: Structured) -> list[tuple[st
         (clean_text(structured.first_meta("twitter:title")), 0.0),
         (clean_text(title_el.text_content() if title_el is not None else ""), 0.0),
     ]
+    return [
+        (_uncut(value, found) if i in (1, len(found) - 2) else value, w) for i, (value, w) in enumerate(found)
+    ]
+
+
+def _uncut(value: str, candidates: list[tuple[str, float]]) -> str:
+    """A meta title cut short at an unescaped quote (content="A "B" C" ends after "A "), made whole
+    again from a candidate that goes on with that quote: the quote ended the attribute, not the
+    headline."""
+    if not value:
+        return value
+    for other, _ in candidates:
+        if len(other) > len(value) and other.startswith(value) and other[len(value) :].lstrip()[:1] == '"':
+            return other
+    return value
 
 
 def title_variants(candidates: list[tuple[str, float]], names: set[str]) -> list[str]:

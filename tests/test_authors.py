@@ -154,3 +154,27 @@ def test_lowercase_label_beside_a_person_in_a_byline_still_goes() -> None:
     body = '<main><header><h1>Storm</h1><p class="byline">Erika Muster / capital</p></header></main>'
     tree, structured = parse(body=body)
     assert choose_authors(tree, structured, {"example"}) == ["Erika Muster"]
+
+
+def test_lone_first_name_in_an_author_box_far_from_the_headline_is_no_credit() -> None:
+    # a WordPress theme's author box under the article: the display name of the site owner
+    body = (
+        "<main><h1>Story</h1><p>Text of the story.</p></main>"
+        '<div class="author-box"><div class="desc"><div class="td-author-name vcard author">'
+        '<span class="fn"><a href="https://example.tv/author/chloe1127/">Eddie</a></span></div>'
+        '<div class="td-author-description">Eddie is the founder and owner of www.example.tv. This '
+        "website is dedicated to educating and informing people with articles from around the globe."
+        "</div></div></div>"
+    )
+    tree, structured = parse(body=body)
+    assert choose_authors(tree, structured, {"example"}) == []
+
+
+def test_full_name_in_an_author_box_far_from_the_headline_still_counts() -> None:
+    body = (
+        "<main><h1>Story</h1><p>Text of the story.</p></main>"
+        '<div class="td-author-name vcard author"><span class="fn">'
+        '<a href="https://example.tv/author/ann/">Ann Lee</a></span></div>'
+    )
+    tree, structured = parse(body=body)
+    assert choose_authors(tree, structured, {"example"}) == ["Ann Lee"]

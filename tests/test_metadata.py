@@ -163,7 +163,9 @@ def test_authors_from_jsonld_persons_with_reference_and_given_family_names() -> 
     assert choose_authors(tree, structured, set()) == ["Grace Hopper", "Ada Lovelace"]
 
 
-def test_authors_drop_the_site_credit_when_persons_exist_but_keep_it_alone() -> None:
+def test_authors_keep_the_site_credit_jsonld_declares_beside_a_person_and_alone() -> None:
+    # the publisher's own declaration: on news-pages every page listing the site (or its desk)
+    # beside a person keeps both in the truth
     head = jsonld(
         {
             "@type": "NewsArticle",
@@ -174,7 +176,7 @@ def test_authors_drop_the_site_credit_when_persons_exist_but_keep_it_alone() -> 
         }
     )
     tree, structured = parse(head)
-    assert choose_authors(tree, structured, {"examplenews"}) == ["Jane Doe"]
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News", "Jane Doe"]
     alone = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example News"}})
     tree, structured = parse(alone)
     assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
@@ -298,3 +300,21 @@ def test_normalise_url_strips_tracking_parameters_and_fragment() -> None:
         normalise_url("https://Example.com/a?gclid=1&utm_medium=x&page=2#top")
         == "https://example.com/a?page=2"
     )
+
+
+def test_meta_title_cut_at_an_unescaped_quote_is_made_whole_from_the_title_tag() -> None:
+    # as served: the quote inside content="..." ends the attribute, lxml keeps "... und "
+    head = (
+        '<meta property="og:title" content="Hamburg Marathon 2024: Überlegener Sieger und "royaler Besuch"">'
+        '<meta name="twitter:title" content="Hamburg Marathon 2024: Überlegener Sieger und "royaler Besuch"">'
+        '<title>Hamburg Marathon 2024: Überlegener Sieger und "royaler Besuch"</title>'
+    )
+    assert title_of(head) == 'Hamburg Marathon 2024: Überlegener Sieger und "royaler Besuch"'
+
+
+def test_meta_title_that_is_a_shorter_headline_form_is_not_extended() -> None:
+    head = (
+        '<meta property="og:title" content="Your $1 bill could be worth up THOUSANDS - here\'s how to check">'
+        "<title>Your $1 bill could be worth up THOUSANDS - here's how to check if you have the rare buck</title>"
+    )
+    assert title_of(head) == "Your $1 bill could be worth up THOUSANDS - here's how to check"
