@@ -309,10 +309,8 @@ def looks_like_person(name: str) -> bool:
 
 
 def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | None = None) -> list[str]:
-    """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within meta tags and
-    bylines, the site's own name is dropped when persons are named too; other organisations
-    (agencies) are kept. JSON-LD is the publisher's own declaration: an organisation or desk it
-    lists beside a person (even in lowercase, "t-online") is a co-credit and stays.
+    """The first source naming anyone: JSON-LD, meta tags, visible bylines. Within it, the site's
+    own name is dropped when persons are named too; other organisations (agencies) are kept.
     When the source credits only the site itself (or nothing names anyone), a person shown to
     readers wins: in the byline next to the headline, after an "Author" label, or signed in bold."""
     names = (names or set()) | cms_accounts(structured)
@@ -322,17 +320,11 @@ def choose_authors(tree: HtmlElement, structured: Structured, names: set[str] | 
         lambda: byline_authors(tree, header_only=True) or _page_bylines(tree),
     ]
     for source in sources:
-        entries = source()
-        orgs = {squash(n) for n, is_org in entries if is_org}
-        found = dedupe(n for n, _ in entries)
+        found = dedupe(n for n, _ in source())
         if found:
             persons = [n for n in found if not is_site_credit(n, names)]
-            if persons and source is sources[0]:
-                persons = found
             if any(looks_like_person(n) for n in persons):  # beside a person, a lowercase label
-                persons = [
-                    n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n) or squash(n) in orgs
-                ]
+                persons = [n for n in persons if not _LOWER_LABEL.match(n) or _AGENCY.match(n)]
             return persons or _visible_person(tree, names) or found
         if source is sources[0]:
             credits = jsonld_site_credits(structured, names)

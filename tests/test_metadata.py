@@ -163,9 +163,7 @@ def test_authors_from_jsonld_persons_with_reference_and_given_family_names() -> 
     assert choose_authors(tree, structured, set()) == ["Grace Hopper", "Ada Lovelace"]
 
 
-def test_authors_keep_the_site_credit_jsonld_declares_beside_a_person_and_alone() -> None:
-    # the publisher's own declaration: on news-pages every page listing the site (or its desk)
-    # beside a person keeps both in the truth
+def test_authors_drop_the_site_credit_when_persons_exist_but_keep_it_alone() -> None:
     head = jsonld(
         {
             "@type": "NewsArticle",
@@ -176,7 +174,7 @@ def test_authors_keep_the_site_credit_jsonld_declares_beside_a_person_and_alone(
         }
     )
     tree, structured = parse(head)
-    assert choose_authors(tree, structured, {"examplenews"}) == ["Example News", "Jane Doe"]
+    assert choose_authors(tree, structured, {"examplenews"}) == ["Jane Doe"]
     alone = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example News"}})
     tree, structured = parse(alone)
     assert choose_authors(tree, structured, {"examplenews"}) == ["Example News"]
