@@ -3,9 +3,10 @@
 `crawl_site` crawls one site while holding that site's slot (a one-slot Prefect global
 concurrency limit, ``crawl-site-<name>``), so runs of one site never overlap however many
 workers share the pool; a run that finds the slot taken waits briefly, then ends that site
-as ``Skipped`` and says who holds it. `crawl_all` runs the selected sites (one failing never
-stops the others), keeps a progress artifact moving, and leaves the summary table and the
-report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
+as ``Skipped`` and says who holds it. `crawl_sites` crawls one shard of sites (one failing
+never stops the others). `crawl_all` splits the selection into shards and runs them here or,
+with ``dispatch="pool"``, as `crawl-shard` runs on the work pool (``flows.pool``); it keeps a
+progress artifact moving and leaves one summary table and one report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
 """
 
 from __future__ import annotations

@@ -71,8 +71,10 @@ def test_a_shard_that_left_nothing_gives_its_sites_error_rows(tmp_path: Path) ->
     results = site_results(shards, outcomes, archive_manifests(archive))
     assert [r.site for r in results] == ["a", "b", "c", "d"], "no site lost"
     assert results[0] == SiteResult("a", ok)
-    assert results[1].error == results[2].error == (
-        "shard run 'run-shard-2-of-3' ended Crashed: Flow run infrastructure exited with non-zero status"
+    assert (
+        results[1].error
+        == results[2].error
+        == ("shard run 'run-shard-2-of-3' ended Crashed: Flow run infrastructure exited with non-zero status")
     )
     assert results[3].error == "shard run 'run-shard-3-of-3' ended Cancelled"
     v = verdict(results, t)
