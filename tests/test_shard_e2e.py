@@ -29,7 +29,7 @@ from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.prefect_server import CRAWL_DEPLOYMENT, PrefectApi, PrefectService
 from tests.fixtures.sites import truth_pages
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # ~2 min idle; far more on a loaded 2-core box
 
 POOL = "shard-test"  # its own pool: the session's worker (no run limit) would take every shard
 WORKERS = ("shard-worker-a", "shard-worker-b")
@@ -118,11 +118,11 @@ def test_two_workers_share_one_crawl_run(
         names = [s.name for s in sites]
         params: dict[str, Any] = {
             "sites": None, "sites_file": write_sites(tmp_path, sites), "archive": str(archive),
-            "settings": FAST_SETTINGS, "dispatch": "pool", "shard_size": SHARD_SIZE,
+            "settings": {**FAST_SETTINGS, "EXTRACT_WORKERS": 1}, "dispatch": "pool", "shard_size": SHARD_SIZE,
             "shard_deployment": shard_workers["shard"], "wait_for_previous_seconds": 5,
         }  # fmt: skip
         t0 = time.monotonic()
-        run = api.wait_final(api.run_deployment(shard_workers["crawl"], params), timeout=1200)
+        run = api.wait_final(api.run_deployment(shard_workers["crawl"], params), timeout=2100)
         seconds = time.monotonic() - t0
         requests = {s.name: list(s.requests) for s in sites}
         expected = {s.name: len(s.expected_articles()) for s in sites}
