@@ -3,9 +3,10 @@
 `crawl_site` crawls one site while holding that site's slot (a one-slot Prefect global
 concurrency limit, ``crawl-site-<name>``), so runs of one site never overlap however many
 workers share the pool; a run that finds the slot taken waits briefly, then ends that site
-as ``Skipped`` and says who holds it. `crawl_all` runs the selected sites (one failing never
-stops the others), keeps a progress artifact moving, and leaves the summary table and the
-report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
+as ``Skipped`` and says who holds it. `crawl_sites` crawls one shard of sites (one failing
+never stops the others). `crawl_all` splits the selection into shards and runs them here or,
+with ``dispatch="pool"``, as `crawl-shard` runs on the work pool (``flows.pool``); it keeps a
+progress artifact moving and leaves one summary table and one report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import ExitStack
-from typing import Any, cast
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from prefect import flow, get_run_logger, task
@@ -39,7 +40,7 @@ from archive.records import RunManifest
 from dateline import progress
 from dateline.config import DEFAULT_ARCHIVE, Site, load_sites
 from dateline.crawljob import CrawlProcessError, run_site_crawl
-from flows import slots
+from flows import pool, slots
 from flows.report import (
     RunNotCompleted,
     SiteResult,
@@ -234,6 +235,10 @@ class RunProgress:
             run_percent(self.done, len(self.sites), site_fraction(stats)), progress_note(site, stats)
         )
 
+    def show(self, percent: float, note: str) -> None:
+        """Progress read from elsewhere (the shard runs of a pool dispatch)."""
+        self._update(percent, note)
+
     def site_done(self, site: str) -> None:
         self.done += 1
         self._update(
@@ -275,6 +280,36 @@ def _final_state(results: list[SiteResult], thresholds: Thresholds, rows: list[d
     return Completed(message=v.message, data=rows)
 
 
+def crawl_sites(
+    selected: list[Site],
+    sites_file: str | None,
+    archive: str,
+    refresh: bool,
+    settings: dict[str, Any] | None,
+    thresholds: Thresholds,
+    wait_for_previous_seconds: float,
+    tracker: RunProgress | None,
+) -> list[SiteResult]:
+    """Crawl one shard of sites, one result per site in the given order; a site failing does not
+    stop the others. Both dispatches end here: in-process shards and `crawl-shard` flow runs."""
+    results: list[SiteResult] = []
+    if tracker is not None:
+        progress.add_listener(tracker.on_stats)
+    try:
+        for site in selected:
+            state = crawl_site(
+                site.name, sites_file, archive, refresh, settings, thresholds.max_failed_share,
+                thresholds.max_failed_pages, wait_for_previous_seconds, return_state=True,
+            )  # fmt: skip
+            results.append(_site_result(site, state))
+            if tracker is not None:
+                tracker.site_done(site.name)
+    finally:
+        if tracker is not None:
+            progress.remove_listener(tracker.on_stats)
+    return results
+
+
 @flow(name="crawl-all")
 def crawl_all(
     sites: list[str] | None = None,
@@ -285,30 +320,41 @@ def crawl_all(
     max_failed_share: float = 0.2,
     max_failed_pages: int | None = None,
     wait_for_previous_seconds: float = 10.0,
+    shard_size: int = pool.DEFAULT_SHARD_SIZE,
+    dispatch: Literal["local", "pool"] = "local",
+    shard_deployment: str = pool.SHARD_DEPLOYMENT,
 ) -> State:
     """Crawl the selected (default: all) sites; one site failing does not stop the others.
 
+    The sites are split into shards of at most ``shard_size`` (``flows.pool.split_shards``).
+    ``dispatch="local"`` crawls the shards here, one after another; ``"pool"`` starts each as a
+    `crawl-shard` flow run of ``shard_deployment`` on the work pool, all at once, and waits for
+    them, so the pool's workers (on any machine) share the run.
+
     Completed: every site ran within the thresholds. Completed named "Partial": some site
     failed more pages than ``max_failed_share`` (or ``max_failed_pages``). Failed: a site could
-    not run at all or the archive could not be written. Cancelled named "Skipped": every site
-    was still being crawled by an earlier run. The result is the list of summary rows (for
-    Failed and Skipped inside a ``RunNotCompleted``; ``flows.report.result_rows`` reads both).
+    not run at all (or its shard run crashed) or the archive could not be written. Cancelled
+    named "Skipped": every site was still being crawled by an earlier run. The result is the
+    list of summary rows (for Failed and Skipped inside a ``RunNotCompleted``;
+    ``flows.report.result_rows`` reads both).
     """
     selected = load_sites(sites_file).select(sites)
     thresholds = Thresholds(max_failed_share, max_failed_pages)
+    shards = pool.split_shards(selected, shard_size)
     tracker = RunProgress([s.name for s in selected])
-    results: list[SiteResult] = []
-    progress.add_listener(tracker.on_stats)
-    try:
-        for site in selected:
-            state = crawl_site(
-                site.name, sites_file, archive, refresh, settings,
-                max_failed_share, max_failed_pages, wait_for_previous_seconds, return_state=True,
-            )  # fmt: skip
-            results.append(_site_result(site, state))
-            tracker.site_done(site.name)
-    finally:
-        progress.remove_listener(tracker.on_stats)
+    if dispatch == "pool":
+        params = {"sites_file": sites_file, "archive": archive, "refresh": refresh, "settings": settings,
+                  "max_failed_share": max_failed_share, "max_failed_pages": max_failed_pages,
+                  "wait_for_previous_seconds": wait_for_previous_seconds}  # fmt: skip
+        results = pool.run_on_pool(shards, params, shard_deployment, archive, tracker)
+    else:
+        results = [
+            result
+            for shard in shards
+            for result in crawl_sites(
+                shard, sites_file, archive, refresh, settings, thresholds, wait_for_previous_seconds, tracker
+            )
+        ]
     rows = [summary_row(r, thresholds) for r in results]
     create_table_artifact(key="crawl-summary", table=rows, description="Per-site counts of this crawl run")
     create_markdown_artifact(

@@ -98,8 +98,9 @@ def test_deployment_run_completes_with_the_right_artifacts(
     assert f"`{manifest_key(manifests[0])}`" in report and "Nothing: no failures" in report
     assert all(f"`{w['key']}`" in report for w in manifests[0].written[:20])
 
-    children = api.children(run["id"])
+    children = api.children(run["id"])  # its one crawl-shard run on the pool
     assert [c["state"]["name"] for c in children] == ["Completed"]
+    assert [c["parameters"]["sites"] for c in children] == [["service-news"]]
     for message in api.warnings([run["id"], *(c["id"] for c in children)]):
         assert "service-news" in message and "http://" in message, message
 
@@ -115,7 +116,10 @@ def test_two_runs_of_one_site_at_once_do_not_overlap(
     assert skipped["state"]["type"] == "CANCELLED"
     message = skipped["state"]["message"]
     assert "busy-news: previous run still going" in message and "crawl-site-busy-news" in message
-    holder = api.children(winner["id"])[0]
+    [shard] = api.children(
+        winner["id"]
+    )  # hourly dispatches to the pool: crawl-all > crawl-shard > crawl-site
+    holder = api.children(shard["id"])[0]
     assert holder["name"] in message, "the skipped run names the run that holds the site"
     assert api.table(skipped["id"], "crawl-summary")[0]["outcome"] == "skipped"
 
