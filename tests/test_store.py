@@ -499,10 +499,11 @@ def test_one_client_factory_signs_unless_anonymous_and_no_credentials(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    anonymous = make_s3_client(5, 8, attempts=6, anonymous=True).meta.config
+    anonymous: Any = make_s3_client(5, 8, attempts=6, anonymous=True).meta.config  # botocore Config
     assert anonymous.signature_version is UNSIGNED and anonymous.retries["total_max_attempts"] == 6
-    assert make_s3_client(5, 8).meta.config.signature_version is not UNSIGNED, "the archive always signs"
+    signing: Any = make_s3_client(5, 8).meta.config
+    assert signing.signature_version is not UNSIGNED, "the archive always signs"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
-    signed = make_s3_client(5, 8, anonymous=True).meta.config
+    signed: Any = make_s3_client(5, 8, anonymous=True).meta.config
     assert signed.signature_version is not UNSIGNED and signed.retries["total_max_attempts"] == 1
