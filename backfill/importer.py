@@ -39,6 +39,7 @@ from dateline.recordbuilder import archive_record, build_record
 from dateline.runid import new_run_id
 from dateline.times import iso_utc, utcnow
 from dateline.urls import host_of, normalize_url
+from extraction.confidence import is_low
 from extraction.model import Extraction, PageHints
 from spiders.pipelines import clean_in_worker, init_worker
 
@@ -268,6 +269,8 @@ class Importer:
         stats.stored[status] += 1
         site.archived.update(keys.url_hash(u) for u in [record.canonical_url, *record.aliases])
         _count_stored(site.stats, status)
+        if status in ("new", "new_version") and is_low(record.extraction):
+            site.stats.low_confidence += 1
         key = keys.article_key(record.site, record.published.date, record.id, record.version)
         site.written.append({"id": record.id, "key": key, "version": record.version,
                              "content_hash": record.content_hash, "status": status, "url": record.url})  # fmt: skip
