@@ -145,6 +145,7 @@ class SiteStats(BaseModel):
     skipped_robots: int = 0
     skipped_over_limit: int = 0  # discovered beyond max_pages (or a sitemap's cap): left for the next run
     throttled: int = 0  # 403/429 answers that slowed the crawl down
+    low_confidence: int = 0  # of stored_new + stored_new_version: extraction confidence < LOW_CONFIDENCE
     failed: int = 0
     failures_by_reason: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0

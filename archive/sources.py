@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
-import boto3
 import botocore.exceptions as bexc
-from botocore import UNSIGNED
-from botocore.config import Config
+
+from archive.store import make_s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 HTTP_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 60.0  # botocore's default
 
 
 class SourceError(Exception):
@@ -53,17 +53,9 @@ def s3_client() -> S3Client:
 
 @functools.cache
 def _s3_client(endpoint: str | None, key_id: str | None) -> S3Client:
-    """One client per configuration (clients are thread-safe and slow to make)."""
-    session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
-    signed = session.get_credentials() is not None
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 5},
-        signature_version=None if signed else UNSIGNED,
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        read_timeout=HTTP_TIMEOUT,
-    )
-    return session.client("s3", config=config)
+    """One client per configuration (clients are thread-safe and slow to make); botocore
+    retries here (6 attempts, as before: 1 + 5 retries), since a stream read has no store-level retry around it."""
+    return make_s3_client(CONNECT_TIMEOUT, HTTP_TIMEOUT, attempts=6, anonymous=True)
 
 
 def _bucket_key(uri: str) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 
 import boto3
 import botocore.exceptions as bexc
+from botocore import UNSIGNED
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -429,7 +430,7 @@ class S3Store:
         self._timeout_attempts = timeout_attempts
         self._down = False  # the last call used up its retry budget: try once until one succeeds
         self._silent = False  # ... and it did so because the endpoint never answered
-        self._client = client or _make_client(connect_timeout, read_timeout)
+        self._client = client or make_s3_client(connect_timeout, read_timeout)
 
     def __repr__(self) -> str:
         return f"S3Store({self.uri!r})"
@@ -601,20 +602,27 @@ class S3Store:
         return sorted(found)
 
 
-def _make_client(connect_timeout: float, read_timeout: float) -> S3Client:
+def make_s3_client(
+    connect_timeout: float, read_timeout: float, *, attempts: int = 1, anonymous: bool = False
+) -> S3Client:
     """A client configured only from the standard AWS env vars / config files.
 
-    One attempt per botocore call: S3Store retries itself, within a bounded time.
+    ``attempts`` per botocore call, 1 by default: S3Store retries itself, within a bounded time.
+    ``anonymous`` signs nothing when no credentials are configured (public buckets such as
+    ``commoncrawl``, read by the WARC importer).
     """
+    region = os.environ.get("AWS_REGION") or None  # botocore itself only reads AWS_DEFAULT_REGION
+    session = boto3.session.Session(region_name=region)
+    unsigned = anonymous and session.get_credentials() is None
     config = Config(
-        retries={"mode": "standard", "total_max_attempts": 1},
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        signature_version=UNSIGNED if unsigned else None,
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
-    region = os.environ.get("AWS_REGION") or None  # botocore itself only reads AWS_DEFAULT_REGION
-    return boto3.session.Session(region_name=region).client("s3", config=config)
+    return session.client("s3", config=config)
 
 
 def open_store(uri: str) -> ObjectStore:

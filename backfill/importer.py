@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -37,8 +36,10 @@ from backfill.warcrecords import Candidate, Skipped, iter_records
 from dateline.config import Site
 from dateline.profiles import ProfileSession
 from dateline.recordbuilder import archive_record, build_record
-from dateline.times import compact, iso_utc, utcnow
+from dateline.runid import new_run_id
+from dateline.times import iso_utc, utcnow
 from dateline.urls import host_of, normalize_url
+from extraction.confidence import is_low
 from extraction.model import Extraction, PageHints
 from spiders.pipelines import clean_in_worker, init_worker
 
@@ -95,10 +96,6 @@ class _SiteRun:
 Progress = Callable[[ImportStats, str, int, int], None]  # (totals, current file, files done, files)
 
 
-def new_run_id() -> str:
-    return f"import-{compact(utcnow())}-{uuid.uuid4().hex[:8]}"
-
-
 class Importer:
     """Imports WARC files for one selection into one archive; use as a context manager."""
 
@@ -115,7 +112,7 @@ class Importer:
         self.writer = ArchiveWriter(self.store)
         self.selection = selection
         self.selection_key = selection.key()
-        self.run_id = run_id or new_run_id()
+        self.run_id = run_id or new_run_id("import")
         self.started_at = utcnow()
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
@@ -272,6 +269,8 @@ class Importer:
         stats.stored[status] += 1
         site.archived.update(keys.url_hash(u) for u in [record.canonical_url, *record.aliases])
         _count_stored(site.stats, status)
+        if status in ("new", "new_version") and is_low(record.extraction):
+            site.stats.low_confidence += 1
         key = keys.article_key(record.site, record.published.date, record.id, record.version)
         site.written.append({"id": record.id, "key": key, "version": record.version,
                              "content_hash": record.content_hash, "status": status, "url": record.url})  # fmt: skip

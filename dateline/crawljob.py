@@ -112,6 +112,7 @@ def site_stats(site: str, c: _Collector, seconds: float) -> SiteStats:
         skipped_robots=int(s.get("skipped_robots", 0)),
         skipped_over_limit=int(s.get("skipped_over_limit", 0)),
         throttled=int(s.get("throttled", 0)),
+        low_confidence=int(s.get("low_confidence", 0)),
         failed=len(c.failures),
         failures_by_reason=dict(by_reason),
         seconds=round(seconds, 2),

@@ -2,10 +2,12 @@
 
 Per site, for the last N days: articles stored per day (new articles and new versions, by
 the UTC day of the run that stored them), runs and failed pages per day, the share of stored
-articles without a found publication date, and the mean text length. A site whose count
+articles without a found publication date, the mean text length and the share of records with
+low extraction confidence (warned about above ``max_low_confidence_share``; a warning, not
+Unhealthy, while confidence ranks bad pages only roughly). A site whose count
 fell to zero for the last ``quiet_days`` is flagged, and so is a configured site that stored
 nothing in the whole window. Counts come from the run manifests (cheap to list by day from
-their keys); text lengths from a sample of the records those manifests name.
+their keys); text lengths and confidence from a sample of the records those manifests name.
 
 The `archive-health` flow (scheduled daily, see prefect.yaml) writes a table artifact per
 site, an overview table and a report, and ends Completed, or Completed named "Unhealthy"
@@ -29,10 +31,11 @@ from prefect.states import Completed, State
 
 from archive import keys
 from archive.reader import ArchiveReader
-from archive.records import ArticleRecord, RunManifest
+from archive.records import LOW_CONFIDENCE, ArticleRecord, RunManifest
 from archive.store import NotFound, ObjectStore, open_store
 from archive.verify import VerifyReport, verify
 from dateline.config import DEFAULT_ARCHIVE, load_sites
+from extraction.confidence import is_low
 from flows.report import site_url
 
 STORED = ("new", "new_version")
@@ -60,6 +63,7 @@ class SiteHealth:
     days: dict[date, DayCounts]
     stored_keys: list[str] = field(default_factory=list)  # article keys the window's runs wrote
     text_lengths: list[int] = field(default_factory=list)  # of a sample of those records
+    low_confidence: list[bool] = field(default_factory=list)  # per sampled record that has a confidence
 
     @property
     def articles(self) -> int:
@@ -72,6 +76,18 @@ class SiteHealth:
             return None
         undated = sum(keys.partition_value(k, "date") == keys.UNDATED for k in self.stored_keys)
         return round(undated / len(self.stored_keys), 3)
+
+    @property
+    def low_confidence_share(self) -> float | None:
+        """Share of sampled records whose ``extraction.confidence`` is low (records written
+        before confidence existed carry none and are left out)."""
+        if not self.low_confidence:
+            return None
+        return round(sum(self.low_confidence) / len(self.low_confidence), 3)
+
+    def low_confidence_over(self, max_share: float) -> bool:
+        share = self.low_confidence_share
+        return share is not None and share > max_share
 
     @property
     def mean_text_chars(self) -> float | None:
@@ -110,12 +126,12 @@ def manifests_since(store: ObjectStore, site: str, first_day: date) -> Iterable[
             yield day, RunManifest.model_validate_json(store.get(key))
 
 
-def text_lengths(store: ObjectStore, stored_keys: list[str], sample: int) -> list[int]:
-    """Text lengths of the newest ``sample`` records written (a record may since be missing)."""
+def sample_records(store: ObjectStore, stored_keys: list[str], sample: int) -> list[ArticleRecord]:
+    """The newest ``sample`` records written (a record may since be missing)."""
     out = []
     for key in stored_keys[-sample:] if sample > 0 else []:
         try:
-            out.append(len(ArticleRecord.model_validate_json(store.get(key)).text))
+            out.append(ArticleRecord.model_validate_json(store.get(key)))
         except NotFound:
             continue
     return out
@@ -132,7 +148,9 @@ def site_health(store: ObjectStore, site: str, days: list[date], sample: int = 2
         counts.stored_new_version += m.stats.stored_new_version
         counts.failed_pages += m.stats.failed
         health.stored_keys += [w["key"] for w in m.written if w.get("status") in STORED and w.get("key")]
-    health.text_lengths = text_lengths(store, health.stored_keys, sample)
+    records = sample_records(store, health.stored_keys, sample)
+    health.text_lengths = [len(r.text) for r in records]
+    health.low_confidence = [is_low(r.extraction) for r in records if r.extraction is not None]
     return health
 
 
@@ -160,6 +178,7 @@ def overview_row(health: SiteHealth, quiet_days: int) -> dict[str, Any]:
         "failed_pages": sum(c.failed_pages for c in health.days.values()),
         "undated_share": health.undated_share,
         "mean_text_chars": health.mean_text_chars,
+        "low_confidence_share": health.low_confidence_share,
     }
 
 
@@ -167,7 +186,13 @@ def flagged(healths: list[SiteHealth], quiet_days: int) -> list[SiteHealth]:
     return [h for h in healths if h.status(quiet_days) != "ok"]
 
 
-def report_markdown(healths: list[SiteHealth], days: list[date], quiet_days: int, archive: str) -> str:
+def report_markdown(
+    healths: list[SiteHealth],
+    days: list[date],
+    quiet_days: int,
+    archive: str,
+    max_low_confidence_share: float,
+) -> str:
     lines = [
         "# Archive health",
         "",
@@ -184,6 +209,15 @@ def report_markdown(healths: list[SiteHealth], days: list[date], quiet_days: int
         lines.append(f"- **{h.site}**: {since}; see artifact `{artifact_key('archive-health', h.site)}`")
     if not bad:
         lines.append("None: every site stored articles recently.")
+    lines += ["", f"## Sites with low-confidence text (share above {max_low_confidence_share:.0%})", ""]
+    unsure = [h for h in healths if h.low_confidence_over(max_low_confidence_share)]
+    for h in unsure:
+        lines.append(
+            f"- **{h.site}**: {sum(h.low_confidence)} of {len(h.low_confidence)} sampled record(s) have "
+            f"`extraction.confidence` < {LOW_CONFIDENCE}"
+        )
+    if not unsure:
+        lines.append("None.")
     return "\n".join(lines)
 
 
@@ -217,10 +251,12 @@ def archive_health(
     quiet_days: int = 2,
     sample: int = 200,
     verify_days: int = 2,
+    max_low_confidence_share: float = 0.2,
 ) -> State:
-    """Per-site articles per day for the last ``days`` days, the share without a found date and
-    the mean text length, and `dateline verify` over the last ``verify_days`` days (0: skip);
-    Completed named "Unhealthy" when a site's counts fell to zero or verification found damage."""
+    """Per-site articles per day for the last ``days`` days, the share without a found date, the
+    mean text length and the low-confidence share (a warning above ``max_low_confidence_share``),
+    and `dateline verify` over the last ``verify_days`` days (0: skip); Completed named
+    "Unhealthy" when a site's counts fell to zero or verification found damage."""
     logger = get_run_logger()
     store = open_store(archive)
     span = window(datetime.now(UTC).date(), days)
@@ -235,7 +271,7 @@ def archive_health(
     create_table_artifact(
         key="archive-health", table=rows, description=f"Per-site archive health, last {days} days"
     )
-    markdown = report_markdown(healths, span, quiet_days, archive)
+    markdown = report_markdown(healths, span, quiet_days, archive, max_low_confidence_share)
     damage: list[str] = []
     if verify_days > 0:
         since = span[-1] - timedelta(days=verify_days - 1)
@@ -252,6 +288,13 @@ def archive_health(
             "[%s] no article stored in the last %d day(s) (%s; site %s)",
             h.site, quiet_days, h.status(quiet_days), sites[h.site] or "no longer configured",
         )  # fmt: skip
+    for h in healths:
+        if h.low_confidence_over(max_low_confidence_share):
+            logger.warning(
+                "[%s] %.0f%% of %d sampled record(s) have low extraction confidence, above %.0f%% (site %s)",
+                h.site, 100 * (h.low_confidence_share or 0), len(h.low_confidence), 100 * max_low_confidence_share,
+                sites[h.site] or "no longer configured",
+            )  # fmt: skip
     if bad or damage:
         quiet = [f"no articles recently from: {', '.join(h.site for h in bad)}"] if bad else []
         return Completed(name=UNHEALTHY, message="; ".join(quiet + damage), data=rows)

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
-from prefect.context import get_run_context
 
 from archive.reader import ArchiveReader
 from archive.records import ArticleRecord, Failure, RunManifest, SiteStats
@@ -32,6 +30,7 @@ from archive.writer import ArchiveWriter
 from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
 from dateline.profiles import load_profile
 from dateline.recordbuilder import build_record
+from dateline.runid import new_run_id
 from dateline.times import iso_utc, parse_loose_date, utcnow
 from extraction.extract import decode_html, extract_page
 from extraction.model import ExtractionError, PageHints
@@ -182,15 +181,6 @@ def _manifest(run: SiteRun, run_id: str, started_at: str, seconds: float) -> Run
     )  # fmt: skip
 
 
-def new_run_id() -> str:
-    """The Prefect flow run's id inside a flow; a fresh one outside."""
-    try:
-        run = getattr(get_run_context(), "flow_run", None)
-    except Exception:  # no Prefect context
-        run = None
-    return str(run.id) if run is not None else f"reextract-{uuid.uuid4().hex[:12]}"
-
-
 def row(manifest: RunManifest) -> dict[str, object]:
     s = manifest.stats
     return {"site": manifest.site, "new_versions": s.stored_new_version, "unchanged": s.unchanged,
@@ -219,7 +209,7 @@ def reextract(
 ) -> list[dict[str, object]]:
     """Re-clean stored raw pages of the chosen sites and publication dates (all by default)."""
     logger = get_run_logger()
-    run_id = new_run_id()
+    run_id = new_run_id("reextract")
     chosen = sites or ArchiveReader(open_store(archive)).sites()
     rows = []
     for site in chosen:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archive import keys
-from archive.records import RunManifest
+from archive.records import LOW_CONFIDENCE, RunManifest
 from dateline.config import Site
 
 MAX_FAILURES_LISTED = 20
@@ -134,6 +134,7 @@ def summary_row(result: SiteResult, thresholds: Thresholds) -> dict[str, Any]:
         "stored": s.stored_new + s.stored_new_version,
         "failed": s.failed,
         "reasons": reasons or note,  # the full error is in the report's "Needs a look"
+        "low_confidence": s.low_confidence,  # of stored: text to check (see the report)
         "discovered": s.discovered,
         "skipped_archived": s.skipped_archived,
         "fetched": s.fetched,
@@ -152,7 +153,23 @@ def rates_line(m: RunManifest) -> str:
     """The per-site detail the table leaves out."""
     s = m.stats
     speed = round(s.fetched / s.seconds, 2) if s.seconds else 0.0
-    return f"- **{m.site}**: {s.seconds} s, {speed} pages/s, failed share {failed_share(m):.1%} of pages attempted"
+    return (
+        f"- **{m.site}**: {s.seconds} s, {speed} pages/s, failed share {failed_share(m):.1%} of pages attempted, "
+        f"low confidence {s.low_confidence} of {s.stored_new + s.stored_new_version} stored"
+    )
+
+
+def low_confidence_line(m: RunManifest) -> str | None:
+    """A "Needs a look" line when stored texts are unsure (``extraction.confidence`` below
+    LOW_CONFIDENCE): their records are worth reading next to the page."""
+    s = m.stats
+    if not s.low_confidence:
+        return None
+    stored = s.stored_new + s.stored_new_version
+    return (
+        f"- **{m.site}**: {s.low_confidence} of {stored} stored article(s) have low extraction confidence "
+        f"(< {LOW_CONFIDENCE}; `extraction.confidence` in their records)"
+    )
 
 
 def verdict(results: Sequence[SiteResult], thresholds: Thresholds) -> Verdict:
@@ -229,6 +246,8 @@ def run_report_markdown(results: Sequence[SiteResult], archive: str, thresholds:
     for m in manifests:
         if missing := fetched_unaccounted(m):
             lines.append(f"- **{m.site}**: counts do not add up, {missing:+d} fetched page(s) in no column")
+        if low := low_confidence_line(m):
+            lines.append(low)
         if m.failures:
             share = f"{failed_share(m):.0%} of pages attempted"
             lines += ["", f"{m.site}: {m.stats.failed} failed page(s), {share}", "", *_failure_lines(m)]

@@ -36,6 +36,7 @@ from dateline import procs
 from dateline.profiles import ProfileSession
 from dateline.recordbuilder import archive_record, build_record
 from dateline.times import parse_loose_date, utcnow
+from extraction.confidence import is_low
 from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import Extraction, ExtractionError, PageHints
 from extraction.profile import ProfileRules
@@ -220,6 +221,8 @@ class ArchivePipeline:
             self._store_error(item.url, e)
             return
         self._count(f"stored/{status}")
+        if status in ("new", "new_version") and is_low(record.extraction):
+            self._count("low_confidence")  # stored text that is unsure: counted per site
         events.emit(
             "article",
             id=record.id,

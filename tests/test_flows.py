@@ -107,7 +107,7 @@ def test_summary_row_has_the_operator_columns() -> None:
     assert row["outcome"] == "partial"
     assert (row["discovered"], row["fetched"], row["stored_new"], row["failed"]) == (11, 8, 8, 3)
     assert list(row)[:5] == ["site", "outcome", "stored", "failed", "reasons"], "what an operator reads first"
-    assert row["reasons"] == "http-500: 3" and row["stored"] == 8 and len(row) <= 16
+    assert row["reasons"] == "http-500: 3" and row["stored"] == 8 and len(row) <= 17
     report = run_report_markdown([SiteResult("a", manifest(fetched=8, fetch_failures=3))], "x", Thresholds())
     assert "- **a**: 4.0 s, 2.0 pages/s, failed share 27.3% of pages attempted" in report
     skipped = summary_row(SiteResult("b", skipped="b: previous run still going"), Thresholds())

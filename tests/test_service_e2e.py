@@ -169,19 +169,12 @@ def test_failed_run_notifies_operators(service_runs: ServiceRuns, prefect_servic
 def test_runs_log_no_error_they_do_not_expect(
     service_runs: ServiceRuns, prefect_service: PrefectService
 ) -> None:
-    """Completed runs log no ERROR line. A deployment run that ends Failed or Skipped gets one
-    from Prefect's engine (it raises the final state's exception in the worker's flow process);
-    that line must carry the run's own message, not a TypeError about its result."""
+    """No deployment run logs an ERROR line, whatever its final state: Failed and Skipped are
+    designed outcomes (their message says why), not tracebacks (issue 12 point 2)."""
+    seen = {name: run["state"]["type"] for name, run in service_runs.runs.items()}
+    assert {"COMPLETED", "FAILED", "CANCELLED"} <= set(seen.values()), seen
     for name, run in service_runs.runs.items():
-        errors = prefect_service.api.run_errors(run["id"])
-        if run["state"]["type"] == "COMPLETED":
-            assert errors == [], f"{name} ({run['state']['name']})"
-            continue
-        assert len(errors) == 1, (name, errors)
-        assert errors[0].startswith("Engine execution exited with unexpected exception"), (name, errors)
-        assert errors[0].rstrip().endswith(f"flows.report.RunNotCompleted: {run['state']['message']}"), (
-            name, errors[0][-600:],
-        )  # fmt: skip
+        assert prefect_service.api.run_errors(run["id"]) == [], f"{name} ({run['state']['name']})"
 
 
 def test_status_names_the_dashboard(prefect_service: PrefectService) -> None:

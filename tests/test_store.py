@@ -483,3 +483,27 @@ def test_s3_objects_carry_content_type(s3_archive_uri: str, seaweedfs: SeaweedFS
     open_store(s3_archive_uri).put_if_absent("raw/x.warc.gz", b"\x1f\x8b", "application/warc")
     head = seaweedfs.client().head_object(Bucket=bucket, Key="archive/raw/x.warc.gz")
     assert head["ContentType"] == "application/warc"
+
+
+def test_one_client_factory_signs_unless_anonymous_and_no_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's client and the WARC reader's (archive/sources.py) come from one factory:
+    the importer reads public buckets unsigned when no credentials are configured."""
+    from botocore import UNSIGNED
+
+    from archive.store import make_s3_client
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    anonymous: Any = make_s3_client(5, 8, attempts=6, anonymous=True).meta.config  # botocore Config
+    assert anonymous.signature_version is UNSIGNED and anonymous.retries["total_max_attempts"] == 6
+    signing: Any = make_s3_client(5, 8).meta.config
+    assert signing.signature_version is not UNSIGNED, "the archive always signs"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    signed: Any = make_s3_client(5, 8, anonymous=True).meta.config
+    assert signed.signature_version is not UNSIGNED and signed.retries["total_max_attempts"] == 1
