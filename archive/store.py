@@ -38,6 +38,8 @@ KeyList = list[str]
 _Entries = list[tuple[str, bool]]
 
 TEMP_PREFIX = ".tmp-"  # local temp files; never listed, never a valid key segment
+OUTAGE_ENV = "DATELINE_S3_OUTAGE_SECONDS"  # S3 retry budget per call (see S3Store)
+DEFAULT_OUTAGE_SECONDS = 90.0
 
 
 class StoreError(Exception):
@@ -402,7 +404,8 @@ class S3Store:
 
     Retries are ours, not botocore's, so their total time is bounded: a transient error
     (refused connection, 5xx, throttling) is retried with backoff for up to ``outage_seconds``
-    (an S3 restart or a failover is ridden out); what still fails surfaces as
+    (default ``$DATELINE_S3_OUTAGE_SECONDS``, else 90 s: an S3 restart or a failover is ridden
+    out, and the variable reaches crawl children and workers alike); what still fails surfaces as
     TransientStoreError, and while the store stays down later calls try once instead of
     waiting the whole budget again. An endpoint that accepts connections but never answers
     is given ``timeout_attempts`` tries of ``read_timeout`` seconds, then StoreUnavailableError.
@@ -416,7 +419,7 @@ class S3Store:
         client: S3Client | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 8.0,
-        outage_seconds: float = 90.0,
+        outage_seconds: float | None = None,
         timeout_attempts: int = 2,
         conflict_attempts: int = 5,
         list_page_size: int = 1000,
@@ -426,7 +429,7 @@ class S3Store:
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self._conflict_attempts = conflict_attempts
         self._page_size = list_page_size
-        self._outage = outage_seconds
+        self._outage = outage_budget() if outage_seconds is None else outage_seconds
         self._timeout_attempts = timeout_attempts
         self._down = False  # the last call used up its retry budget: try once until one succeeds
         self._silent = False  # ... and it did so because the endpoint never answered
@@ -600,6 +603,20 @@ class S3Store:
         for page in self._pages(full, Delimiter="/"):
             found += [p["Prefix"][len(self.prefix) :] for p in page.get("CommonPrefixes", [])]
         return sorted(found)
+
+
+def outage_budget() -> float:
+    """Seconds an S3 call retries transient errors: ``$DATELINE_S3_OUTAGE_SECONDS``, else 90."""
+    raw = os.environ.get(OUTAGE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_OUTAGE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{OUTAGE_ENV}={raw!r}: expected a number of seconds >= 0")
+    return seconds
 
 
 def make_s3_client(

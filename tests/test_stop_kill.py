@@ -21,6 +21,7 @@ import yaml
 from archive.reader import ArchiveReader
 from archive.store import open_store
 from dateline.localsite import NewsSite
+from tests.fixtures.prefect import prefect_free_env
 from tests.fixtures.sites import truth_pages
 from tests.proc_helpers import all_gone, descendants, kinds, stored_count
 
@@ -42,16 +43,16 @@ def _sites_file(tmp: Path, site: NewsSite) -> Path:
     return path
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    """No API configured: the CLI starts its temporary server (on a private Prefect home)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return {**env, "PREFECT_HOME": str(tmp / "prefect-home")}
+def _env(home: Path) -> dict[str, str]:
+    """No API configured: the CLI starts its temporary server (on a private Prefect home, whose
+    database is migrated already: the server's start is what these tests need, not migrations)."""
+    return {**prefect_free_env(), "PREFECT_HOME": str(home)}
 
 
-def _start(tmp: Path, sites: Path, archive: Path, log: str) -> subprocess.Popen[bytes]:
+def _start(tmp: Path, home: Path, sites: Path, archive: Path, log: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "dateline.cli", "crawl", "--sites", str(sites), "--archive", str(archive)],
-        env=_env(tmp), cwd=REPO, stdout=(tmp / log).open("wb"), stderr=subprocess.STDOUT,
+        env=_env(home), cwd=REPO, stdout=(tmp / log).open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True,  # its own group, as a shell job or a cron/systemd unit has
     )  # fmt: skip
 
@@ -70,10 +71,10 @@ def _manifests(archive: Path) -> list[dict[str, Any]]:
 
 
 def test_kill_9_mid_crawl_leaves_nothing_and_the_rerun_resumes_at_once(
-    slow_site: NewsSite, tmp_path: Path
+    slow_site: NewsSite, tmp_path: Path, migrated_prefect_home: Path
 ) -> None:
     sites, archive = _sites_file(tmp_path, slow_site), tmp_path / "archive"
-    killed = _start(tmp_path, sites, archive, "killed.log")
+    killed = _start(tmp_path, migrated_prefect_home, sites, archive, "killed.log")
     _wait_midway(killed, archive, tmp_path, "killed.log")
     tree = descendants(killed.pid)
     assert {"crawl child", "Prefect server", "extraction worker"} <= kinds(tree), tree
@@ -82,7 +83,7 @@ def test_kill_9_mid_crawl_leaves_nothing_and_the_rerun_resumes_at_once(
     stored_before = stored_count(archive)
     assert stored_before < len(slow_site.expected_articles()), "killed before the end"
 
-    rerun = _start(tmp_path, sites, archive, "rerun.log")
+    rerun = _start(tmp_path, migrated_prefect_home, sites, archive, "rerun.log")
     assert rerun.wait(timeout=400) == 0, (tmp_path / "rerun.log").read_text(errors="replace")[-4000:]
     output = (tmp_path / "rerun.log").read_text(errors="replace")
     assert "previous run still going" not in output
@@ -100,12 +101,17 @@ def test_kill_9_mid_crawl_leaves_nothing_and_the_rerun_resumes_at_once(
     ids=["sigterm-to-group", "sigint-to-cli", "temporary-server-dies"],
 )
 def test_stop_signal_ends_everything_within_30_s_with_an_incomplete_manifest(
-    slow_site: NewsSite, tmp_path: Path, sig: signal.Signals, target: str, code: int
+    slow_site: NewsSite,
+    tmp_path: Path,
+    migrated_prefect_home: Path,
+    sig: signal.Signals,
+    target: str,
+    code: int,
 ) -> None:
     """Also when the temporary Prefect server dies under the crawl: nothing can be reported to
     it any more, and the CLI must not wait on it (it hung for minutes)."""
     sites, archive = _sites_file(tmp_path, slow_site), tmp_path / "archive"
-    crawl = _start(tmp_path, sites, archive, "crawl.log")
+    crawl = _start(tmp_path, migrated_prefect_home, sites, archive, "crawl.log")
     _wait_midway(crawl, archive, tmp_path, "crawl.log")
     tree = descendants(crawl.pid)
     assert {"crawl child", "Prefect server"} <= kinds(tree), tree

@@ -17,6 +17,8 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from archive.store import (
+    DEFAULT_OUTAGE_SECONDS,
+    OUTAGE_ENV,
     FatalStoreError,
     LocalStore,
     NotFound,
@@ -312,6 +314,24 @@ def test_open_store_s3_uri_and_env(aws_env: None, monkeypatch: pytest.MonkeyPatc
     assert store._client.meta.endpoint_url == "http://127.0.0.1:1"
     assert store._client.meta.region_name == "eu-west-1"
     assert open_store("s3://bare").uri == "s3://bare"
+
+
+def test_s3_outage_budget_defaults_to_over_a_minute_and_follows_the_env(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default rides out an S3 outage of over a minute (the outage tests shorten it via the
+    variable, so this is where the default is held to that)."""
+    monkeypatch.delenv(OUTAGE_ENV, raising=False)
+    store = open_store("s3://bucket/p")
+    assert isinstance(store, S3Store) and store._outage == DEFAULT_OUTAGE_SECONDS >= 60
+    monkeypatch.setenv(OUTAGE_ENV, "12.5")
+    store = open_store("s3://bucket/p")
+    assert isinstance(store, S3Store) and store._outage == 12.5
+    assert S3Store("bucket", outage_seconds=3)._outage == 3, "an explicit budget wins"
+    for bad in ("soon", "-1", "inf", "nan"):
+        monkeypatch.setenv(OUTAGE_ENV, bad)
+        with pytest.raises(ValueError, match=OUTAGE_ENV):
+            open_store("s3://bucket/p")
 
 
 def test_s3_unreachable_endpoint_is_transient(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:

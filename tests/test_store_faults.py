@@ -1,5 +1,9 @@
-"""S3 store under real faults: SeaweedFS behind a loopback proxy that goes away for over a
-minute, and an endpoint that accepts connections but never answers."""
+"""S3 store under real faults: SeaweedFS behind a loopback proxy that goes away for a while,
+and an endpoint that accepts connections but never answers.
+
+The outages are shortened along with the retry budget (``DATELINE_S3_OUTAGE_SECONDS``, read by
+every S3Store, crawl children included): the same backoff rides out 12 s of a 30 s budget as it
+does 65 s of the 90 s default (test_store holds the default to over a minute)."""
 
 from __future__ import annotations
 
@@ -10,19 +14,28 @@ from typing import Any
 
 import pytest
 
-from archive.store import S3Store, StoreUnavailableError, TransientStoreError
+from archive.store import OUTAGE_ENV, S3Store, StoreUnavailableError, TransientStoreError
 from archive.verify import verify
 from archive.writer import ArchiveWriter
 from dateline.config import parse_sites
 from dateline.crawljob import ArchiveUnwritableError, run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
+from tests.fixtures.prefect_server import PrefectApi
 from tests.fixtures.s3 import SeaweedFS
 from tests.fixtures.tcp import PausableProxy, SilentServer
 from tests.test_verify import build_archive
 
 pytestmark = pytest.mark.slow
 
-OUTAGE = 65.0  # the issue asks for at least 60 s
+OUTAGE = 12.0  # several backoff steps (0.5, 1, 2, 4, 8 s): retries go on through all of it
+BUDGET = 30.0  # the retry budget the outage tests give every S3Store (the default is 90 s)
+
+
+@pytest.fixture
+def short_budget(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Every S3Store made from here on (also in crawl children) retries for BUDGET seconds."""
+    monkeypatch.setenv(OUTAGE_ENV, str(BUDGET))
+    return BUDGET
 
 
 def _via(endpoint: str, uri: str, monkeypatch: pytest.MonkeyPatch) -> S3Store:
@@ -31,8 +44,8 @@ def _via(endpoint: str, uri: str, monkeypatch: pytest.MonkeyPatch) -> S3Store:
     return S3Store(bucket, prefix)
 
 
-def test_store_calls_ride_out_an_outage_of_over_a_minute(
-    seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch
+def test_store_calls_ride_out_an_outage_within_the_budget(
+    seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch, short_budget: float
 ) -> None:
     with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
         store = _via(proxy.endpoint, s3_archive_uri, monkeypatch)
@@ -79,7 +92,8 @@ def test_outage_longer_than_the_budget_fails_each_call_then_recovers(
     with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
         bucket, _, prefix = s3_archive_uri.removeprefix("s3://").partition("/")
-        store = S3Store(bucket, prefix, outage_seconds=3)
+        monkeypatch.setenv(OUTAGE_ENV, "3")  # the variable, not an argument: the crawl's way
+        store = S3Store(bucket, prefix)
         proxy.pause()
         started = time.monotonic()
         with pytest.raises(TransientStoreError):
@@ -154,8 +168,10 @@ def test_crawl_against_a_dead_endpoint_ends_within_a_minute(
 
 
 def test_cli_crawl_against_a_dead_endpoint_exits_2_with_one_clear_line(
-    demo_site: Any, tmp_path: Path
+    demo_site: Any, tmp_path: Path, harness_api: PrefectApi
 ) -> None:
+    """On the session's Prefect API (PREFECT_API_URL: the CLI starts no server of its own; that
+    start is test_stop_kill's subject), so the time measured is the crawl's."""
     import os
     import subprocess
     import sys
@@ -164,10 +180,12 @@ def test_cli_crawl_against_a_dead_endpoint_exits_2_with_one_clear_line(
 
     sites = tmp_path / "sites.yaml"
     sites.write_text(yaml.safe_dump({"sites": [demo_site.site_config()]}))
+    crawl_runs = {"flows": {"name": {"any_": ["crawl-all"]}}}
+    runs_before = harness_api.post("/flow_runs/count", crawl_runs)
     with SilentServer() as silent:
         env = {**os.environ, "AWS_ENDPOINT_URL": silent.endpoint, "AWS_ACCESS_KEY_ID": "x",
                "AWS_SECRET_ACCESS_KEY": "y", "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
-               "PREFECT_HOME": str(tmp_path / "prefect")}  # fmt: skip
+               "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": harness_api.url}  # fmt: skip
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "dateline.cli", "crawl", "--sites", str(sites), "--archive", "s3://b/a"],
@@ -177,14 +195,19 @@ def test_cli_crawl_against_a_dead_endpoint_exits_2_with_one_clear_line(
     assert done.returncode == 2, done.stderr[-3000:]
     assert "could not be crawled: demo-news" in done.stderr
     assert "does not answer" in done.stderr
-    assert elapsed < 150, elapsed  # measured ~75 s: ~20 s Prefect start, ~40 s the crawl (child + manifest)
+    assert elapsed < 150, elapsed  # measured ~40 s idle: the crawl (child + manifest), no server start
+    assert harness_api.post("/flow_runs/count", crawl_runs) == runs_before + 1, "the run went to that API"
 
 
-def test_crawl_rides_out_an_s3_outage_of_over_a_minute(
-    demo_site: Any, seaweedfs: SeaweedFS, s3_archive_uri: str, monkeypatch: pytest.MonkeyPatch
+def test_crawl_rides_out_an_s3_outage_within_the_budget(
+    demo_site: Any,
+    seaweedfs: SeaweedFS,
+    s3_archive_uri: str,
+    monkeypatch: pytest.MonkeyPatch,
+    short_budget: float,
 ) -> None:
     """SeaweedFS goes away (connections refused and cut) once the crawl has stored its first raw
-    page, for 65 s: the crawl completes, every page is stored or counted, `verify` is clean."""
+    page, for OUTAGE s: the crawl completes, every page is stored or counted, `verify` is clean."""
     bucket, _, prefix = s3_archive_uri.removeprefix("s3://").partition("/")
     direct = seaweedfs.client()
     with PausableProxy(int(seaweedfs.endpoint.rsplit(":", 1)[1])) as proxy:
