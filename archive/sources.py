@@ -8,9 +8,11 @@ the standard AWS configuration; without credentials it reads anonymously (public
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import os
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 WARC_SUFFIXES = (".warc", ".warc.gz")
 HTTP_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 60.0  # botocore's default
+RESUME_ATTEMPTS = 5  # reopenings in a row without a byte read before a file fails
+RESUME_BACKOFF = 0.5  # seconds before the first reopening, doubled for each next one
 
 
 class SourceError(Exception):
@@ -65,36 +69,78 @@ def _bucket_key(uri: str) -> tuple[str, str]:
 
 @contextmanager
 def open_stream(uri: str, offset: int = 0) -> Iterator[IO[bytes]]:
-    """The file's bytes from ``offset`` on, streamed; SourceError when it cannot be opened."""
+    """The file's bytes from ``offset`` on, streamed; SourceError when it cannot be opened. A
+    network stream that drops is resumed from the last byte read (``_Resuming``)."""
     scheme = urlsplit(uri).scheme
     try:
         if scheme == "file":
             with _local_path(uri).open("rb") as fh:
                 fh.seek(offset)
                 yield fh
-        elif scheme == "s3":
-            bucket, key = _bucket_key(uri)
-            extra: dict[str, Any] = {"Range": f"bytes={offset}-"} if offset else {}
-            response = s3_client().get_object(Bucket=bucket, Key=key, **extra)
-            body = response["Body"]
+        elif scheme in ("s3", "http", "https"):
+            stream = _Resuming(uri, offset)
             try:
-                yield cast(IO[bytes], _Checked(body, response.get("ContentLength"), uri))
+                yield cast(IO[bytes], stream)
             finally:
-                body.close()
-        elif scheme in ("http", "https"):
-            headers = {"Range": f"bytes={offset}-"} if offset else {}
-            with urllib.request.urlopen(
-                urllib.request.Request(uri, headers=headers), timeout=HTTP_TIMEOUT
-            ) as resp:
-                size = resp.headers.get("Content-Length")
-                checked = _Checked(resp, int(size) if size and size.isdigit() else None, uri)
-                if offset and resp.status != 206:  # the server ignored the range: skip ahead
-                    _skip(checked, offset)
-                yield cast(IO[bytes], checked)
+                stream.close()
         else:
             raise SourceError(f"unsupported WARC location {uri!r} (a path, s3:// or http(s)://)")
     except (OSError, bexc.BotoCoreError, bexc.ClientError) as e:
         raise SourceError(f"{type(e).__name__}: {e}") from e
+
+
+def _open_body(uri: str, offset: int) -> _Checked:
+    """A network file's body from ``offset`` on (a ranged GET when ``offset`` is not 0)."""
+    if urlsplit(uri).scheme == "s3":
+        bucket, key = _bucket_key(uri)
+        extra: dict[str, Any] = {"Range": f"bytes={offset}-"} if offset else {}
+        response = s3_client().get_object(Bucket=bucket, Key=key, **extra)
+        return _Checked(response["Body"], response.get("ContentLength"), uri)
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    resp = urllib.request.urlopen(urllib.request.Request(uri, headers=headers), timeout=HTTP_TIMEOUT)
+    size = resp.headers.get("Content-Length")
+    checked = _Checked(resp, int(size) if size and size.isdigit() else None, uri)
+    if offset and resp.status != 206:  # the server ignored the range: skip ahead
+        _skip(checked, offset)
+    return checked
+
+
+class _Resuming:
+    """A network file read as one stream that outlives dropped connections: a read that fails (or
+    a body that ends before its length) reopens the file with a ranged GET from the last byte
+    read, so a 1 GB CC-NEWS file is not read again from its start for one reset. After
+    RESUME_ATTEMPTS reopenings in a row that bring no byte it raises SourceError: the file fails
+    and a later import reads it again."""
+
+    def __init__(self, uri: str, offset: int) -> None:
+        self.uri, self.pos, self.resumed = uri, offset, 0
+        self.body: _Checked | None = _open_body(uri, offset)
+
+    def read(self, size: int = -1) -> bytes:
+        for attempt in range(RESUME_ATTEMPTS + 1):
+            try:
+                if self.body is None:
+                    self.body = _open_body(self.uri, self.pos)
+                    self.resumed += 1
+                data = self.body.read(size)
+            except (SourceError, OSError, bexc.BotoCoreError, bexc.ClientError) as e:
+                self._drop()
+                if attempt == RESUME_ATTEMPTS:
+                    raise SourceError(f"{e} (resumed {attempt} times at byte {self.pos})") from e
+                time.sleep(RESUME_BACKOFF * 2**attempt)
+                continue
+            self.pos += len(data)
+            return data
+        raise AssertionError("unreachable")
+
+    def _drop(self) -> None:
+        if self.body is not None:
+            with contextlib.suppress(Exception):
+                self.body.close()
+            self.body = None
+
+    def close(self) -> None:
+        self._drop()
 
 
 class _Checked:

@@ -27,13 +27,23 @@ class Selection:
     since: date | None = None
     until: date | None = None
     _by_host: dict[str, Site | None] = field(default_factory=dict, repr=False)
+    _by_domain: dict[str, int] = field(default_factory=dict, repr=False)  # domain -> first site's index
+
+    def __post_init__(self) -> None:
+        for n, site in enumerate(self.sites):
+            for domain in site.allowed_domains:
+                self._by_domain.setdefault(domain.lower().removeprefix("www."), n)
 
     def site_for(self, host: str) -> Site | None:
-        """The site a host belongs to (cached: a news WARC repeats few hosts many times)."""
+        """The first site whose domains hold the host (``host_allowed``: the host or a parent
+        domain), looked up by the host's suffixes, and cached: a CC-NEWS file has thousands of
+        hosts, a sites file hundreds of sites."""
         if host not in self._by_host:
+            suffixes = _suffixes(host.lower().removeprefix("www."))
             site = None
             if not self.domains or host_allowed(host, self.domains):
-                site = next((s for s in self.sites if host_allowed(host, s.allowed_domains)), None)
+                found = [self._by_domain[d] for d in suffixes if d in self._by_domain]
+                site = self.sites[min(found)] if found else None
             self._by_host[host] = site
         return self._by_host[host]
 
@@ -62,6 +72,12 @@ class Selection:
             "until": self.until.isoformat() if self.until else None,
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _suffixes(host: str) -> list[str]:
+    """``a.b.c`` -> ``a.b.c``, ``b.c``, ``c``."""
+    labels = host.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
 
 
 def domain_site(domain: str) -> Site:

@@ -3,18 +3,22 @@ offset and length, and every other record counted with a reason.
 
 A ``.warc.gz`` is split into its gzip members here (zlib, so each member's compressed offset and
 length are exact and a damaged member fails its CRC check instead of being read as garbage: warcio
-prints the zlib error and goes on with raw bytes, swallowing the next records). A member's WARC
-header block is read first, and only records of wanted hosts are parsed by warcio, which decodes
-chunked and compressed payloads as ``archive.warc`` does when a raw pointer is read back
-(FastWARC, also tried, is faster than warcio at full iteration but gives neither that decoding nor
-record lengths). A damaged member is counted and skipped: reading starts again at the next member
-that begins a WARC record. Uncompressed ``.warc`` files are read by warcio as a stream.
+prints the zlib error and goes on with raw bytes, swallowing the next records). Only a member's
+WARC header block is inflated first; a record it skips (other domains: most of a news crawl) is
+passed over by finding the member's end in the compressed bytes (its gzip trailer, whose ISIZE the
+header block gives, then the next member's header), so its payload is never inflated. Records of
+wanted hosts are inflated whole and parsed by warcio, which decodes chunked and compressed payloads
+as ``archive.warc`` does when a raw pointer is read back (FastWARC, also tried, is faster than
+warcio at full iteration but gives neither that decoding nor record lengths). A damaged member is
+counted and skipped: reading starts again at the next member that begins a WARC record.
+Uncompressed ``.warc`` files are read by warcio as a stream.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import struct
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -32,6 +36,9 @@ WARC_MAGIC = b"WARC/1."
 MAX_BODY = 20_000_000  # larger payloads are not news articles (and would not be cleaned)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SCAN_CHUNK = 1 << 20
+_HEAD_PIECE = 512  # compressed bytes inflated at a time until the WARC header block ends
+_HEAD_MAX = 1 << 16  # a longer header block is not looked for
+_NEXT_HEAD = 1024  # compressed bytes enough to inflate a member's first bytes
 
 
 @dataclass(frozen=True)
@@ -127,39 +134,133 @@ class _Damaged(Exception):
         self.at = at
 
 
-def _members(stream: IO[bytes], base: int) -> Iterator[tuple[int, int, bytes]]:
-    """(offset, length, decompressed bytes) of each gzip member from ``base`` on; _Damaged(offset)
-    for a member that does not decompress or check (CRC), or that the file cuts short."""
-    pending, start = b"", base
+class _Window:
+    """The stream's bytes from ``base`` on, read in chunks and kept until consumed."""
+
+    def __init__(self, stream: IO[bytes], base: int) -> None:
+        self.stream, self.base, self.data, self.eof = stream, base, bytearray(), False
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.data)
+
+    def more(self) -> bool:
+        """Read one more chunk; False at the end of the stream."""
+        if not self.eof:
+            chunk = self.stream.read(_SCAN_CHUNK)
+            self.data += chunk
+            self.eof = not chunk
+        return not self.eof
+
+    def fill(self, upto: int) -> None:
+        while self.end < upto and self.more():
+            pass
+
+    def view(self, at: int, size: int) -> bytes:
+        return bytes(self.data[at - self.base : at - self.base + size])
+
+    def drop(self, upto: int) -> None:
+        """Forget the bytes before ``upto`` (in large steps: deleting a prefix moves the rest)."""
+        if upto - self.base >= 2 * _SCAN_CHUNK:
+            del self.data[: upto - self.base]
+            self.base = upto
+
+
+def _member_items(uri: str, window: _Window, wanted: Decision) -> Generator[Candidate | Skipped, None, None]:
+    """The records of each gzip member from the window's start on; _Damaged(offset) for a member
+    that does not decompress or check (CRC), or that the file cuts short.
+
+    A member is inflated only up to the end of its WARC header block. When that block alone says
+    "skip" (other domains: most records of a news crawl), the member's end is found without
+    inflating the payload: the next gzip header that starts a WARC record, right after a trailer
+    whose ISIZE is the size this one record must have. The payload of a skipped record is then
+    never checked (its CRC); a member that holds more than this record, or whose end is not found
+    so, is inflated whole as any kept one is.
+    """
+    start = window.base
     while True:
-        inflater, parts, used = zlib.decompressobj(wbits=31), list[bytes](), 0
-        while not inflater.eof:
-            if not pending:
-                pending = stream.read(_SCAN_CHUNK)
-                if not pending:
-                    if used or parts:
-                        raise _Damaged(start)  # the last member is cut short
-                    return
-            try:
-                parts.append(inflater.decompress(pending))
-            except zlib.error:
-                raise _Damaged(start) from None
-            if inflater.eof:
-                used += len(pending) - len(inflater.unused_data)
-                pending = inflater.unused_data
-            else:
-                used += len(pending)
-                pending = b""
-        yield start, used, b"".join(parts)
-        start += used
+        window.drop(start)
+        window.fill(start + 1)
+        if window.end <= start:
+            return
+        inflater, head, pos = zlib.decompressobj(wbits=31), b"", start
+        while not inflater.eof and b"\r\n\r\n" not in head and len(head) < _HEAD_MAX:
+            pos, head = _inflate_step(window, inflater, start, pos, head, _HEAD_PIECE)
+        if not inflater.eof:
+            skipped, isize = _head_skip(head, wanted)
+            member_end = _member_end(window, pos, isize) if skipped is not None else None
+            if skipped is not None and member_end is not None:
+                yield skipped
+                start = member_end
+                continue
+            parts = [head]
+            while not inflater.eof:
+                pos, part = _inflate_step(window, inflater, start, pos, b"", _SCAN_CHUNK)
+                parts.append(part)
+            head = b"".join(parts)
+        yield from _member_records(uri, start, pos - start, head, wanted)
+        start = pos
+
+
+def _inflate_step(
+    window: _Window, inflater: Any, start: int, pos: int, out: bytes, size: int
+) -> tuple[int, bytes]:
+    """Feed up to ``size`` bytes at ``pos`` to the member's inflater: (new pos, out + output)."""
+    if pos >= window.end and not window.more():
+        raise _Damaged(start)  # the member is cut short
+    piece = window.view(pos, size)
+    try:
+        out += inflater.decompress(piece)
+    except zlib.error:
+        raise _Damaged(start) from None
+    return pos + len(piece) - len(inflater.unused_data), out
+
+
+def _head_skip(head: bytes, wanted: Decision) -> tuple[Skipped | None, int]:
+    """(why the record is skipped, on its WARC header block alone, or None; the size the member
+    has when it holds this record only)."""
+    end = head.find(b"\r\n\r\n")
+    if not head.startswith(WARC_MAGIC) or end < 0:
+        return None, 0
+    fields = _fields(head[:end])
+    block = fields.get("content-length", "")
+    if not block.isdigit():
+        return None, 0
+    kind, url, date = fields.get("warc-type", ""), fields.get("warc-target-uri", ""), fields.get("warc-date")
+    return classify_fields(kind, url, date, wanted), end + 4 + int(block) + 4
+
+
+def _member_end(window: _Window, pos: int, isize: int) -> int | None:
+    """Where the member whose deflate data goes on at ``pos`` ends, found without inflating: a
+    trailer giving ``isize`` followed by the next gzip header that starts a WARC record (or by the
+    file's end); None when there is no such place within the largest size the member can have."""
+    trailer = struct.pack("<I", isize & 0xFFFFFFFF)
+    needle = trailer + GZIP_MAGIC  # 7 known bytes: found fast, rarely by chance
+    limit = pos + isize + isize // 100 + 4096  # deflate never grows data by more than this
+    search = pos
+    while search <= limit:
+        at = window.data.find(needle, search - window.base)
+        if at < 0:
+            search = max(search, window.end - len(needle) + 1)
+            if window.more():
+                continue
+            end = window.end  # the last member ends with the file
+            return end if pos + 8 < end <= limit and window.view(end - 4, 4) == trailer else None
+        found = window.base + at + len(trailer)
+        if found > limit:
+            return None
+        window.fill(found + _NEXT_HEAD)
+        if _starts_record(window.view(found, _NEXT_HEAD), GZIP_MAGIC):
+            return found
+        search = found
+    return None
 
 
 def _read_members(uri: str, base: int, wanted: Decision) -> Generator[Candidate | Skipped, None, int | None]:
     """Records of a gzipped WARC from ``base`` on; returns where a damaged member starts."""
     with open_stream(uri, base) as stream:
         try:
-            for offset, length, data in _members(stream, base):
-                yield from _member_records(uri, offset, length, data, wanted)
+            yield from _member_items(uri, _Window(stream, base), wanted)
         except _Damaged as e:
             return e.at
     return None
@@ -176,19 +277,12 @@ def _fields(head: bytes) -> dict[str, str]:
 def _member_records(
     uri: str, offset: int, length: int, data: bytes, wanted: Decision
 ) -> Iterator[Candidate | Skipped]:
-    """One member's record: skipped on its WARC header block alone when it can be, else parsed by
-    warcio (also a member holding several records, as whole-file gzip does)."""
-    end = data.find(b"\r\n\r\n")
-    fields = _fields(data[:end]) if data.startswith(WARC_MAGIC) and end > 0 else {}
-    block = int(fields.get("content-length", "-1") or -1)
-    single = fields and end + 4 + block + 4 >= len(data)  # nothing after its block but CRLFCRLF
-    if single:
-        skipped = classify_fields(
-            fields.get("warc-type", ""), fields.get("warc-target-uri", ""), fields.get("warc-date"), wanted
-        )
-        if skipped is not None:
-            yield skipped
-            return
+    """One inflated member's record: skipped on its WARC header block alone when it can be, else
+    parsed by warcio (also a member holding several records, as whole-file gzip does)."""
+    skipped, size = _head_skip(data, wanted)
+    if skipped is not None and size >= len(data):  # nothing after its block but CRLFCRLF
+        yield skipped
+        return
     try:
         for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
             yield _parsed(record, wanted, offset, length)

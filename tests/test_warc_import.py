@@ -16,7 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from archive import feed
+from archive import feed, sources
 from archive.reader import ArchiveReader
 from archive.sources import read_range
 from archive.store import open_store
@@ -133,7 +133,8 @@ def _d(value: str) -> Any:
 
 
 class _WarcHandler(http.server.BaseHTTPRequestHandler):
-    """Serves the server's files with Range support; ``cut_at`` drops the first full GET there."""
+    """Serves the server's files with Range support; the next ``cuts`` GETs that reach byte
+    ``cut_at`` of a file drop the connection there (a resumed GET from ``cut_at`` brings nothing)."""
 
     server: _WarcServer
 
@@ -147,12 +148,14 @@ class _WarcHandler(http.server.BaseHTTPRequestHandler):
         if ranged:
             first, _, last = ranged.removeprefix("bytes=").partition("-")
             start, end = int(first), int(last) if last else len(data) - 1
+        self.server.ranges.append(ranged or "")
         self.send_response(206 if ranged else 200)
         self.send_header("Content-Length", str(end - start + 1))
         self.end_headers()
         body = data[start : end + 1]
-        if self.server.cut_at is not None and not ranged:
-            body, self.server.cut_at = body[: self.server.cut_at], None  # the connection drops
+        if self.server.cuts and self.server.cut_at is not None and end + 1 > self.server.cut_at:
+            body = data[start : max(start, self.server.cut_at)]  # the connection drops
+            self.server.cuts -= 1
         self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -162,12 +165,14 @@ class _WarcHandler(http.server.BaseHTTPRequestHandler):
 class _WarcServer(http.server.ThreadingHTTPServer):
     files: dict[str, bytes]
     cut_at: int | None = None
+    cuts: int = 0
+    ranges: list[str]
 
 
 @pytest.fixture
 def warc_server() -> Iterator[_WarcServer]:
     server = _WarcServer(("127.0.0.1", 0), _WarcHandler)
-    server.files = {}
+    server.files, server.ranges = {}, []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -177,15 +182,18 @@ def warc_server() -> Iterator[_WarcServer]:
 
 
 def test_http_import_interrupted_half_way_gives_every_record_once(
-    tmp_path: Path, warc_server: _WarcServer
+    tmp_path: Path, warc_server: _WarcServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sources, "RESUME_BACKOFF", 0.0)
     data, offsets, _ = mixed_warc()
     warc_server.files["cc/mixed.warc.gz"] = data
     warc_server.cut_at = offsets["mainichi"] + 500  # after the first article, inside the second
+    warc_server.cuts = 1 + sources.RESUME_ATTEMPTS  # and every resumption drops too
     uri = f"http://127.0.0.1:{warc_server.server_address[1]}/cc/mixed.warc.gz"
     archive = str(tmp_path / "archive")
     first = import_files(tmp_path, archive, [uri])
     assert sum(first.files_failed.values()) == 1 and first.files_read == 0
+    assert warc_server.ranges == ["", *[f"bytes={warc_server.cut_at}-"] * sources.RESUME_ATTEMPTS]
     assert dict(first.stored) == {"new": 1}
     store = open_store(archive)
     assert not list(store.list("imports/"))  # an interrupted file is not marked as imported
@@ -200,6 +208,20 @@ def test_http_import_interrupted_half_way_gives_every_record_once(
     ilgiornale = next(r for r in records if r.site == "ilgiornale")
     assert ilgiornale.raw is not None and ilgiornale.raw.key == uri
     assert reader.raw_response(ilgiornale.raw).status == 200  # a ranged GET over HTTP
+
+
+def test_a_dropped_http_stream_resumes_from_the_last_byte_read(
+    tmp_path: Path, warc_server: _WarcServer
+) -> None:
+    data, offsets, _ = mixed_warc()
+    warc_server.files["cc/mixed.warc.gz"] = data
+    warc_server.cut_at, warc_server.cuts = offsets["mainichi"] + 500, 1  # inside the second article
+    uri = f"http://127.0.0.1:{warc_server.server_address[1]}/cc/mixed.warc.gz"
+    stats = import_files(tmp_path, str(tmp_path / "archive"), [uri])
+    assert_mixed_counts(stats)  # one import, every record once, the file marked as read
+    resumed = f"bytes={warc_server.cut_at}-"  # one ranged GET, from the cut (the later ones
+    assert warc_server.ranges[:2] == ["", resumed] and warc_server.ranges.count(resumed) == 1
+    assert "" not in warc_server.ranges[1:]  # look past the damaged member), never from the start
 
 
 # --------------------------------------------------------------------------- S3, like CC-NEWS
