@@ -93,8 +93,8 @@ class _Collector:
         elif kind == "done":
             self.stats = ev.get("stats", {})
             self.finish_reason = ev.get("finish_reason")
-            if report:
-                progress.report(site, self.stats)
+            if report:  # with the finish reason: listeners tell a finished site from a running one
+                progress.report(site, {**self.stats, "finish_reason": self.finish_reason})
         elif kind == "fatal":
             self.fatal = f"{ev.get('reason')}: {ev.get('detail', '')}"
 

@@ -42,7 +42,9 @@ _SITES = TypeAdapter(list[Site])
 def build_settings(site: Site, user_agent: str, extra: dict[str, object]) -> Settings:
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
-    settings.update(site_settings(site, user_agent), priority="project")
+    # "spider" priority: CrawlerProcess.crawl merges the process's project settings into each
+    # crawler (Scrapy >= 2.19), which must not undo the site's own delay, concurrency, limits
+    settings.update(site_settings(site, user_agent), priority="spider")
     settings.update(extra, priority="cmdline")
     return settings
 
