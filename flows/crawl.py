@@ -1,11 +1,12 @@
 """Prefect flows: thin ordering over dateline.crawljob (which the tests call directly).
 
-`crawl_site` crawls one site while holding that site's slot (a one-slot Prefect global
-concurrency limit, ``crawl-site-<name>``), so runs of one site never overlap however many
-workers share the pool; a run that finds the slot taken waits briefly, then ends that site
-as ``Skipped`` and says who holds it. `crawl_all` runs the selected sites (one failing never
-stops the others), keeps a progress artifact moving, and leaves the summary table and the
-report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
+`crawl_sites` crawls a list of sites in ONE crawl process (one Scrapy crawler per site),
+each while holding that site's slot (a one-slot Prefect global concurrency limit,
+``crawl-site-<name>``), so runs of one site never overlap however many workers share the
+pool; a site whose slot stays taken after a brief wait ends ``Skipped``, naming who holds
+it. `crawl_all` runs it for the selected sites (one failing never stops the others), keeps
+a progress artifact moving, and leaves the summary table and the report for the dashboard;
+`crawl_site` is the same for one site. Final states: see ``flows.report.verdict`` and the README (service section).
 """
 
 from __future__ import annotations
