@@ -21,6 +21,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ def crawl_all(sites: list[NewsSite], archive: str, run: str, one_process: bool =
         site.clear_requests()
     configs = [Site.model_validate(site.site_config()) for site in sites]
     t0 = time.monotonic()
+    failures: Counter[str] = Counter()
     if one_process:
         outcomes = run_sites_crawl(
             configs, {c.name: "bench" for c in configs}, archive, run, settings=FAST_SETTINGS
@@ -48,6 +50,9 @@ def crawl_all(sites: list[NewsSite], archive: str, run: str, one_process: bool =
         bad = [n for n, o in outcomes.items() if o.error is not None]
         assert not bad, bad
         stored = sum(o.manifest.stats.stored_new for o in outcomes.values())
+        failures = Counter(
+            r for o in outcomes.values() for r in Counter(o.manifest.stats.failures_by_reason).elements()
+        )
     else:
         stored = 0
         for config in configs:
@@ -59,6 +64,7 @@ def crawl_all(sites: list[NewsSite], archive: str, run: str, one_process: bool =
                 settings=FAST_SETTINGS,
             )
             stored += outcome.manifest.stats.stored_new
+            failures.update(outcome.manifest.stats.failures_by_reason)
     seconds = time.monotonic() - t0
     log = [record for site in sites for record in site.log]
     articles = sum(1 for site in sites for p in site.requests if p in site.layout.articles)
@@ -69,6 +75,7 @@ def crawl_all(sites: list[NewsSite], archive: str, run: str, one_process: bool =
         "article_requests": articles,
         "http_404": sum(1 for site in sites for p in site.requests if p.split("?", 1)[0] not in site.routes),
         "stored_new": stored,
+        "failures": dict(failures),
     }
 
 
