@@ -1,4 +1,4 @@
-"""Run one site's crawl in a child process and turn its events into a run manifest.
+"""Run a list of sites' crawl in ONE child process and turn its events into one run manifest per site.
 
 Plain functions (no Prefect) so tests call them directly; flows/crawl.py only orders them.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,8 +17,10 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.records import Failure, RunManifest, SiteStats
 from archive.store import open_store
@@ -47,6 +50,8 @@ class CrawlOutcome:
     manifest_key: str
     fatal: str | None = None
     log_tail: list[str] = field(default_factory=list)
+    error: Exception | None = None  # CrawlProcessError (worth a retry) or ArchiveUnwritableError
+    pid: int | None = None  # the crawl process that crawled the site (one for all sites of a call)
 
     @property
     def ran(self) -> bool:
@@ -56,21 +61,22 @@ class CrawlOutcome:
 
 @dataclass
 class _Collector:
-    """Accumulates the child's events."""
+    """Accumulates one site's events from the child."""
 
     written: list[dict[str, str]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     finish_reason: str | None = None
     fatal: str | None = None
+    pid: int | None = None
 
     def feed(self, site: str, line: str, report: bool = True) -> None:
         """One event line; ``report=False`` while stopping (listeners may call an API that is gone)."""
-        try:
-            ev = json.loads(line)
-        except json.JSONDecodeError:
-            logger.debug("[%s] non-event output: %s", site, line.rstrip())
-            return
+        ev = parse_event(line)
+        if ev is not None:
+            self.feed_event(site, ev, report)
+
+    def feed_event(self, site: str, ev: dict[str, Any], report: bool = True) -> None:
         kind = ev.get("event")
         if kind == "article":
             self.written.append(
@@ -78,6 +84,8 @@ class _Collector:
             )
         elif kind == "failure":
             self.failures.append(Failure.model_validate(ev["failure"]))
+        elif kind == "started":
+            self.pid = ev.get("pid")
         elif kind == "progress":
             self.stats = ev.get("stats", {})
             if report:
@@ -85,10 +93,40 @@ class _Collector:
         elif kind == "done":
             self.stats = ev.get("stats", {})
             self.finish_reason = ev.get("finish_reason")
-            if report:
-                progress.report(site, self.stats)
+            if report:  # with the finish reason: listeners tell a finished site from a running one
+                progress.report(site, {**self.stats, "finish_reason": self.finish_reason})
         elif kind == "fatal":
             self.fatal = f"{ev.get('reason')}: {ev.get('detail', '')}"
+
+
+def parse_event(line: str) -> dict[str, Any] | None:
+    try:
+        ev = json.loads(line)
+    except json.JSONDecodeError:
+        logger.debug("non-event output of a crawl child: %s", line.rstrip())
+        return None
+    return ev if isinstance(ev, dict) else None
+
+
+class _Events:
+    """Routes each event line to its site's collector (an event without a site, e.g. bad
+    arguments, concerns every site of the process)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.collectors = {name: _Collector() for name in names}
+
+    def feed(self, line: str, report: bool = True) -> None:
+        ev = parse_event(line)
+        if ev is None:
+            return
+        site = ev.get("site")
+        if site in self.collectors:
+            self.collectors[site].feed_event(site, ev, report)
+        elif site is None:
+            for name, collector in self.collectors.items():
+                collector.feed_event(name, ev, report)
+        else:
+            logger.debug("event of an unknown site %r: %s", site, line.rstrip())
 
 
 def site_stats(site: str, c: _Collector, seconds: float) -> SiteStats:
@@ -122,9 +160,9 @@ def site_stats(site: str, c: _Collector, seconds: float) -> SiteStats:
 
 
 def child_command(
-    site: Site,
+    sites: list[Site],
     *,
-    user_agent: str,
+    user_agents: dict[str, str],
     archive_uri: str,
     run_id: str,
     crawled_at: str,
@@ -133,8 +171,8 @@ def child_command(
 ) -> list[str]:
     cmd = [
         sys.executable, "-m", "spiders.run",
-        "--site-json", site.model_dump_json(),
-        "--user-agent", user_agent,
+        "--sites-json", json.dumps([s.model_dump(mode="json") for s in sites]),
+        "--user-agents-json", json.dumps({s.name: user_agents[s.name] for s in sites}),
         "--archive", archive_uri,
         "--run-id", run_id,
         "--crawled-at", crawled_at,
@@ -143,11 +181,41 @@ def child_command(
     return [*cmd, "--refresh"] if refresh else cmd
 
 
-def _pump_stderr(stream: Any, tail: deque[str], site: str, on_log: Callable[[str], None] | None) -> None:
+_LOG_SITE = re.compile(r" (?:WARNING|ERROR|CRITICAL): \[([^\]]+)\] ")
+_URL_NETLOC = re.compile(r"https?://([^/\s'\"<>]+)")
+
+
+class LogRouter:
+    """Which site a child's log line is about: the ``[<site>]`` its crawler's lines start with
+    (spiders.run), else the one site whose URLs' host:port the line names; "" when none tells
+    (a process-wide line)."""
+
+    def __init__(self, sites: list[Site]) -> None:
+        self.names = {s.name for s in sites}
+        owners: dict[str, set[str]] = {}
+        for s in sites:
+            for url in [*s.start_urls, *s.feeds, *s.sitemaps]:
+                owners.setdefault(urlsplit(url).netloc.lower(), set()).add(s.name)
+        self.by_netloc = {netloc: next(iter(names)) for netloc, names in owners.items() if len(names) == 1}
+        self.only = next(iter(self.names)) if len(self.names) == 1 else ""
+
+    def site_of(self, line: str) -> str:
+        m = _LOG_SITE.search(line)
+        if m and m.group(1) in self.names:
+            return m.group(1)
+        for netloc in _URL_NETLOC.findall(line):
+            if netloc.lower() in self.by_netloc:
+                return self.by_netloc[netloc.lower()]
+        return self.only
+
+
+def _pump_stderr(
+    stream: Any, tail: deque[str], router: LogRouter, on_log: Callable[[str, str], None] | None
+) -> None:
     for line in stream:
         tail.append(line.rstrip())
         if on_log is not None and (" WARNING: " in line or " ERROR: " in line or " CRITICAL: " in line):
-            on_log(line.rstrip())
+            on_log(router.site_of(line), line.rstrip())
 
 
 def _stop(proc: subprocess.Popen[str], wait: float = 30) -> None:
@@ -163,11 +231,13 @@ def _stop(proc: subprocess.Popen[str], wait: float = 30) -> None:
     procs.untrack_group(proc.pid)
 
 
-def _stop_and_drain(proc: subprocess.Popen[str], collector: _Collector, site: str) -> None:
+def _stop_and_drain(proc: subprocess.Popen[str], routed: _Events) -> None:
     """This process is being stopped: let the child close cleanly (Scrapy's graceful shutdown)
-    while its last events are still read, so the manifest lists what it stored; kill after
+    while its last events are still read, so the manifests list what it stored; kill after
     ``STOP_SECONDS``."""
-    logger.warning("[%s] stopping the crawl (up to %g s for a clean close)", site, STOP_SECONDS)
+    logger.warning(
+        "[%s] stopping the crawl (up to %g s for a clean close)", ", ".join(routed.collectors), STOP_SECONDS
+    )
     killer = threading.Timer(STOP_SECONDS, procs.kill_group, args=(proc.pid,))
     killer.start()
     try:
@@ -175,10 +245,128 @@ def _stop_and_drain(proc: subprocess.Popen[str], collector: _Collector, site: st
             proc.send_signal(signal.SIGTERM)
         assert proc.stdout is not None
         for line in proc.stdout:
-            collector.feed(site, line, report=False)
+            routed.feed(line, report=False)
         proc.wait()
     finally:
         killer.cancel()
+
+
+def run_sites_crawl(
+    sites: list[Site],
+    user_agents: dict[str, str],
+    archive_uri: str,
+    run_id: str,
+    refresh: bool = False,
+    settings: dict[str, Any] | None = None,
+    on_log: Callable[[str, str], None] | None = None,
+) -> dict[str, CrawlOutcome]:
+    """Crawl ``sites`` at once in ONE child process (one Scrapy crawler per site); always writes
+    one run manifest per site (marked incomplete when the child crashed or was stopped).
+
+    Every site gets an outcome; its ``error`` says why it did not complete: CrawlProcessError
+    (the child died: worth a retry, it resumes from the archive) or ArchiveUnwritableError.
+    ``on_log`` gets (site name, line) for the child's warnings ("" for a process-wide line).
+    A stop signal here (Prefect's TerminationSignal, KeyboardInterrupt) stops the child, writes
+    every site's manifest (complete: false) and is raised again.
+    """
+    if not sites:
+        return {}
+    started = utcnow()
+    cmd = child_command(
+        sites, user_agents=user_agents, archive_uri=archive_uri, run_id=run_id,
+        crawled_at=started.isoformat(), refresh=refresh, settings=settings,
+    )  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        procs.PARENT_PID_ENV: str(os.getpid()),  # the child ends if this process dies
+    }
+    routed = _Events([s.name for s in sites])
+    tail: deque[str] = deque(maxlen=200)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1,
+        start_new_session=True,  # a terminal's Ctrl-C or a group signal reaches us, and we stop it in order
+    )  # fmt: skip
+    procs.track_group(proc.pid)
+    pump = threading.Thread(
+        target=_pump_stderr, args=(proc.stderr, tail, LogRouter(sites), on_log), daemon=True
+    )
+    pump.start()
+    t0 = time.monotonic()
+    longest = max(s.limits.max_run_minutes for s in sites)  # each crawler closes itself at its own limit
+    timer = threading.Timer(longest * 60 + GRACE_SECONDS, _stop, args=(proc,))
+    timer.start()
+    interrupted: BaseException | None = None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            routed.feed(line)
+        proc.wait()
+    except BaseException as e:  # a stop signal here (Prefect's TerminationSignal, KeyboardInterrupt)
+        interrupted = e
+        _stop_and_drain(proc, routed)
+    finally:
+        timer.cancel()
+        _stop(proc)
+        pump.join(timeout=5)
+    seconds = time.monotonic() - t0
+    outcomes = {
+        s.name: _outcome(s.name, routed.collectors[s.name], proc, interrupted, started, run_id,
+                         archive_uri, seconds, list(tail))
+        for s in sites
+    }  # fmt: skip
+    if interrupted is not None:
+        logger.warning("stopped; %d run manifest(s) written (complete: false)", len(outcomes))
+        raise interrupted
+    return outcomes
+
+
+def _outcome(
+    site: str,
+    collector: _Collector,
+    proc: subprocess.Popen[str],
+    interrupted: BaseException | None,
+    started: datetime,
+    run_id: str,
+    archive_uri: str,
+    seconds: float,
+    tail: list[str],
+) -> CrawlOutcome:
+    """One site's manifest (written now) and what became of it."""
+    complete = (
+        interrupted is None
+        and proc.returncode == 0
+        and collector.finish_reason not in (None, "shutdown")
+        and collector.fatal is None
+    )
+    manifest = RunManifest(
+        run_id=run_id,
+        site=site,
+        started_at=iso_utc(started),
+        finished_at=iso_utc(utcnow()),
+        complete=complete,
+        stats=site_stats(site, collector, seconds),
+        written=collector.written,
+        failures=collector.failures,
+    )
+    error: Exception | None = None
+    key = ""
+    try:
+        key = write_manifest(archive_uri, manifest)
+    except ArchiveUnwritableError as e:
+        error = e
+    if interrupted is not None:
+        logger.warning("[%s] stopped; run manifest %s written (complete: false)", site, key or "not")
+    elif collector.fatal:
+        error = ArchiveUnwritableError(f"{site}: {collector.fatal}")
+    elif not complete and error is None:
+        error = CrawlProcessError(
+            f"{site}: crawl process exited with {proc.returncode}; last log lines:\n" + "\n".join(tail[-20:])
+        )
+    return CrawlOutcome(
+        manifest=manifest, manifest_key=key, fatal=collector.fatal, log_tail=tail, error=error,
+        pid=collector.pid or proc.pid,
+    )  # fmt: skip
 
 
 def run_site_crawl(
@@ -191,71 +379,14 @@ def run_site_crawl(
     settings: dict[str, Any] | None = None,
     on_log: Callable[[str], None] | None = None,
 ) -> CrawlOutcome:
-    """Crawl ``site`` into the archive; always writes a run manifest (marked incomplete on a crash)."""
-    started = utcnow()
-    cmd = child_command(
-        site, user_agent=user_agent, archive_uri=archive_uri, run_id=run_id,
-        crawled_at=started.isoformat(), refresh=refresh, settings=settings,
-    )  # fmt: skip
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        procs.PARENT_PID_ENV: str(os.getpid()),  # the child ends if this process dies
-    }
-    collector = _Collector()
-    tail: deque[str] = deque(maxlen=200)
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1,
-        start_new_session=True,  # a terminal's Ctrl-C or a group signal reaches us, and we stop it in order
-    )  # fmt: skip
-    procs.track_group(proc.pid)
-    pump = threading.Thread(target=_pump_stderr, args=(proc.stderr, tail, site.name, on_log), daemon=True)
-    pump.start()
-    t0 = time.monotonic()
-    timer = threading.Timer(site.limits.max_run_minutes * 60 + GRACE_SECONDS, _stop, args=(proc,))
-    timer.start()
-    interrupted: BaseException | None = None
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            collector.feed(site.name, line)
-        proc.wait()
-    except BaseException as e:  # a stop signal here (Prefect's TerminationSignal, KeyboardInterrupt)
-        interrupted = e
-        _stop_and_drain(proc, collector, site.name)
-    finally:
-        timer.cancel()
-        _stop(proc)
-        pump.join(timeout=5)
-    stats = site_stats(site.name, collector, time.monotonic() - t0)
-    complete = (
-        interrupted is None
-        and proc.returncode == 0
-        and collector.finish_reason not in (None, "shutdown")
-        and collector.fatal is None
-    )
-    manifest = RunManifest(
-        run_id=run_id,
-        site=site.name,
-        started_at=iso_utc(started),
-        finished_at=iso_utc(utcnow()),
-        complete=complete,
-        stats=stats,
-        written=collector.written,
-        failures=collector.failures,
-    )
-    key = write_manifest(archive_uri, manifest)
-    if interrupted is not None:
-        logger.warning("[%s] stopped; run manifest %s written (complete: false)", site.name, key)
-        raise interrupted
-    if collector.fatal:
-        raise ArchiveUnwritableError(f"{site.name}: {collector.fatal}")
-    if not complete:
-        raise CrawlProcessError(
-            f"{site.name}: crawl process exited with {proc.returncode}; last log lines:\n"
-            + "\n".join(list(tail)[-20:])
-        )
-    return CrawlOutcome(manifest=manifest, manifest_key=key, fatal=collector.fatal, log_tail=list(tail))
+    """Crawl one site (``run_sites_crawl`` of one); raises its error (after writing the manifest)."""
+    log = None if on_log is None else (lambda _site, line: on_log(line))
+    outcome = run_sites_crawl(
+        [site], {site.name: user_agent}, archive_uri, run_id, refresh=refresh, settings=settings, on_log=log
+    )[site.name]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
 
 
 def write_manifest(archive_uri: str, manifest: RunManifest) -> str:

@@ -1,12 +1,14 @@
 """Prefect flows: thin ordering over dateline.crawljob (which the tests call directly).
 
-`crawl_site` crawls one site while holding that site's slot (a one-slot Prefect global
-concurrency limit, ``crawl-site-<name>``), so runs of one site never overlap however many
-workers share the pool; a run that finds the slot taken waits briefly, then ends that site
-as ``Skipped`` and says who holds it. `crawl_sites` crawls one shard of sites (one failing
-never stops the others). `crawl_all` splits the selection into shards and runs them here or,
-with ``dispatch="pool"``, as `crawl-shard` runs on the work pool (``flows.pool``); it keeps a
-progress artifact moving and leaves one summary table and one report for the dashboard. Final states: see ``flows.report.verdict`` and the README (service section).
+`crawl_sites` crawls a list of sites (one shard) in ONE crawl process (one Scrapy crawler per
+site), each while holding that site's slot (a one-slot Prefect global concurrency limit,
+``crawl-site-<name>``), so runs of one site never overlap however many workers share the
+pool; a site whose slot stays taken after a brief wait ends ``Skipped``, naming who holds
+it; one site failing never stops the others. `crawl_all` splits the selection into shards
+and runs them here or, with ``dispatch="pool"``, as `crawl-shard` runs on the work pool
+(``flows.pool``); it keeps a progress artifact moving and leaves one summary table and one
+report for the dashboard. `crawl_site` is the same for one site. Final states: see
+``flows.report.verdict`` and the README (service section).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 from uuid import UUID
 
@@ -39,7 +42,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from archive.records import RunManifest
 from dateline import progress
 from dateline.config import DEFAULT_ARCHIVE, Site, load_sites
-from dateline.crawljob import CrawlProcessError, run_site_crawl
+from dateline.crawljob import CrawlProcessError, run_sites_crawl
 from flows import engine_log, pool, slots
 from flows.report import (
     RunNotCompleted,
@@ -92,31 +95,75 @@ def _retry_crash_only(task: Any, task_run: Any, state: State) -> bool:
     return False
 
 
+@dataclass
+class SiteRun:
+    """One site's part of a crawl process: its manifest (None if it could not be written) and,
+    when it did not complete, why."""
+
+    manifest: RunManifest | None
+    error: str | None = None
+
+
+class SitesCrawlError(CrawlProcessError):
+    """The crawl process died before some sites completed; carries every site's ``SiteRun``
+    (read after the last retry, so the sites that did complete keep their manifests)."""
+
+    def __init__(self, message: str, runs: dict[str, SiteRun]) -> None:
+        super().__init__(message, runs)
+        self.runs = runs
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 @task(
-    name="crawl-site-process", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_retry_crash_only
+    name="crawl-sites-process", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_retry_crash_only
 )
-def crawl_site_process(
-    site_name: str, sites_file: str | None, archive: str, refresh: bool, settings: dict[str, Any] | None
-) -> RunManifest:
+def crawl_sites_process(
+    site_names: list[str],
+    sites_file: str | None,
+    archive: str,
+    refresh: bool,
+    settings: dict[str, Any] | None,
+) -> dict[str, SiteRun]:
+    """ONE crawl process for ``site_names`` (a crash is retried for all of them: each resumes
+    from the archive, so the sites that had completed cost only their listings again)."""
     sites = load_sites(sites_file)
-    site = sites.select([site_name])[0]
+    selected = sites.select(site_names)
+    by_name = {s.name: s for s in selected}
     logger = get_run_logger()
-    outcome = run_site_crawl(
-        site,
-        user_agent=sites.user_agent_for(site),
-        archive_uri=archive,
-        run_id=_run_id(),
+
+    def on_log(site_name: str, line: str) -> None:
+        site = by_name.get(site_name)
+        if site is None:
+            logger.warning("%s", line.strip())
+        else:
+            logger.warning("[%s] %s", site_name, log_line(site, line))
+
+    outcomes = run_sites_crawl(
+        selected,
+        {s.name: sites.user_agent_for(s) for s in selected},
+        archive,
+        _run_id(),
         refresh=refresh,
         settings=settings,
-        on_log=lambda line: logger.warning("[%s] %s", site_name, log_line(site, line)),
+        on_log=on_log,
     )
-    s = outcome.manifest.stats
-    logger.info(
-        "[%s] %d discovered, %d fetched, %d new, %d new versions, %d already archived, %d failed in %.1f s",
-        site_name, s.discovered, s.fetched, s.stored_new, s.stored_new_version, s.skipped_archived, s.failed,
-        s.seconds,
-    )  # fmt: skip
-    return outcome.manifest
+    runs: dict[str, SiteRun] = {}
+    for name, outcome in outcomes.items():
+        s = outcome.manifest.stats
+        logger.info(
+            "[%s] %d discovered, %d fetched, %d new, %d new versions, %d already archived, %d failed in %.1f s",
+            name, s.discovered, s.fetched, s.stored_new, s.stored_new_version, s.skipped_archived, s.failed,
+            s.seconds,
+        )  # fmt: skip
+        error = None if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
+        runs[name] = SiteRun(outcome.manifest if outcome.manifest_key else None, error)
+    crashed = [n for n, o in outcomes.items() if isinstance(o.error, CrawlProcessError)]
+    if crashed:
+        first = outcomes[crashed[0]].error
+        raise SitesCrawlError(f"{len(crashed)} of {len(outcomes)} site(s) did not complete: {first}", runs)
+    return runs
 
 
 # -- one site at a time (flows/slots.py) ------------------------------------------------------
@@ -130,7 +177,7 @@ def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
         try:
             with get_client(sync_client=True) as client:
                 runs = client.read_flow_runs(
-                    flow_filter=FlowFilter(name=FlowFilterName(any_=["crawl-site"])),
+                    flow_filter=FlowFilter(name=FlowFilterName(any_=["crawl-site", "crawl-shard", "crawl-all"])),
                     flow_run_filter=FlowRunFilter(
                         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
                     ),
@@ -146,8 +193,15 @@ def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
         if r.start_time
         else f"'{r.name}'"
         for r in runs
-        if r.parameters.get("site") == site and r.id != exclude
+        if r.id != exclude and _crawls(r.parameters, site)
     ]
+
+
+def _crawls(parameters: dict[str, Any], site: str) -> bool:
+    """Whether a crawl-site, crawl-shard or crawl-all run with these parameters crawls ``site``."""
+    if "sites" in parameters:
+        return parameters["sites"] is None or site in parameters["sites"]
+    return parameters.get("site") == site
 
 
 def hold_site_slot(stack: ExitStack, site: str, wait_seconds: float) -> bool:
@@ -185,18 +239,86 @@ def crawl_site(
     max_failed_pages: int | None = None,
     wait_for_previous_seconds: float = 10.0,
 ) -> RunManifest:
-    """Crawl one site into the archive while holding its slot.
+    """Crawl one site into the archive while holding its slot (``crawl_sites`` of one).
 
     Ends Failed when the site could not be crawled at all, Completed named "Partial" when more
     pages failed than the thresholds allow, Cancelled named "Skipped" when another run holds
     the site's slot for longer than ``wait_for_previous_seconds``.
     """
     config = load_sites(sites_file).select([site])[0]
-    with ExitStack() as slot:
-        if not hold_site_slot(slot, site, wait_for_previous_seconds):
-            return _skipped_state(config, wait_for_previous_seconds)  # type: ignore[return-value]
-        manifest = crawl_site_process(site, sites_file, archive, refresh, settings)
-    return _site_state(config, manifest, Thresholds(max_failed_share, max_failed_pages))  # type: ignore[return-value]
+    thresholds = Thresholds(max_failed_share, max_failed_pages)
+    result = crawl_sites(
+        [config], sites_file, archive, refresh, settings, thresholds, wait_for_previous_seconds, None
+    )[0]
+    return _result_state(config, result, thresholds)  # type: ignore[return-value]
+
+
+def _result_state(site: Site, result: SiteResult, thresholds: Thresholds) -> State:
+    """A site's result as the final state of its crawl-site run."""
+    if result.skipped is not None:
+        return Cancelled(name=SKIPPED, message=result.skipped)
+    if result.manifest is None or (result.error is not None and not result.manifest.stats.unreachable):
+        return Failed(message=result.error or f"{site.name}: no run manifest", data=result.manifest)
+    return _site_state(site, result.manifest, thresholds)
+
+
+def crawl_sites(
+    selected: list[Site],
+    sites_file: str | None,
+    archive: str,
+    refresh: bool,
+    settings: dict[str, Any] | None,
+    thresholds: Thresholds,
+    wait_for_previous_seconds: float,
+    tracker: RunProgress | None,
+) -> list[SiteResult]:
+    """Crawl ``selected`` in ONE crawl process, each site while holding its slot; one result per
+    site in ``selected`` order. A site whose slot another live run holds ends skipped; a site
+    that could not run ends with an error; the others are unaffected by either."""
+    results: dict[str, SiteResult] = {}
+    with ExitStack() as held_slots:
+        if tracker is not None:
+            progress.add_listener(tracker.on_stats)
+            held_slots.callback(progress.remove_listener, tracker.on_stats)
+        held: list[Site] = []
+        for site in selected:
+            if hold_site_slot(held_slots, site.name, wait_for_previous_seconds):
+                held.append(site)
+                continue
+            state = _skipped_state(site, wait_for_previous_seconds)
+            results[site.name] = SiteResult(
+                site.name, None, skipped=state.message or "previous run still going"
+            )
+            if tracker is not None:
+                tracker.site_done(site.name)
+        if held:
+            names = [s.name for s in held]
+            state = crawl_sites_process(names, sites_file, archive, refresh, settings, return_state=True)
+            runs = _site_runs(state, names)
+            for site in held:
+                results[site.name] = _run_result(site, runs[site.name], thresholds)
+                if tracker is not None:
+                    tracker.site_done(site.name)
+    return [results[s.name] for s in selected]
+
+
+def _site_runs(state: State, names: list[str]) -> dict[str, SiteRun]:
+    """Every site's run from the crawl task's final state (after its retries)."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, dict):
+        return {n: result.get(n) or SiteRun(None, "no result for this site") for n in names}
+    runs = result.runs if isinstance(result, SitesCrawlError) else {}
+    error = (state.message or f"{type(result).__name__}: {result}").splitlines()[0][:300]
+    return {n: runs.get(n) or SiteRun(None, error) for n in names}
+
+
+def _run_result(site: Site, run: SiteRun, thresholds: Thresholds) -> SiteResult:
+    """What one site's part of the crawl process came to (as its crawl-site state would say)."""
+    if run.manifest is None or (run.error is not None and not run.manifest.stats.unreachable):
+        error = (run.error or "no run manifest").splitlines()[0][:300]
+        get_run_logger().warning("[%s] site could not be crawled (%s): %s", site.name, site_url(site), error)
+        return SiteResult(site.name, run.manifest, error=error)
+    return _site_result(site, _site_state(site, run.manifest, thresholds))
 
 
 def _site_state(site: Site, manifest: RunManifest, thresholds: Thresholds) -> State:
@@ -215,11 +337,13 @@ def _site_state(site: Site, manifest: RunManifest, thresholds: Thresholds) -> St
 
 
 class RunProgress:
-    """Feeds the run's progress artifact from the crawl child's events (every ~2 s)."""
+    """Feeds the run's progress artifact from the crawl child's events (every ~2 s). The sites
+    of a run are crawled at once: each site's live fraction is kept, finished sites count 1."""
 
     def __init__(self, sites: list[str]) -> None:
         self.sites = sites
-        self.done = 0
+        self.fractions: dict[str, float] = {}  # running sites, by name
+        self.finished: set[str] = set()
         self.last = 0.0
         self.percent = 0.0  # shown so far: the bar never moves back when discovery finds more
         self.lock = threading.Lock()
@@ -230,22 +354,36 @@ class RunProgress:
             ),
         )
 
+    @property
+    def done(self) -> int:
+        return len(self.finished)
+
     def on_stats(self, site: str, stats: dict[str, Any]) -> None:
-        if site not in self.sites or time.monotonic() - self.last < PROGRESS_MIN_INTERVAL:
+        if site not in self.sites or site in self.finished:
             return
-        self._update(
-            run_percent(self.done, len(self.sites), site_fraction(stats)), progress_note(site, stats)
-        )
+        if stats.get("finish_reason") is not None:  # the site's crawler closed (spiders.extensions)
+            self.finished.add(site)
+            self.fractions.pop(site, None)
+        else:
+            self.fractions[site] = site_fraction(stats)
+        if time.monotonic() - self.last < PROGRESS_MIN_INTERVAL:
+            return
+        note = progress_note(site, stats)
+        if len(self.sites) > 1:
+            note += f" ({self.done} of {len(self.sites)} site(s) done)"
+        self._update(self._percent(), note)
+
+    def _percent(self) -> float:
+        return run_percent(self.done, len(self.sites), sum(self.fractions.values()))
 
     def show(self, percent: float, note: str) -> None:
         """Progress read from elsewhere (the shard runs of a pool dispatch)."""
         self._update(percent, note)
 
     def site_done(self, site: str) -> None:
-        self.done += 1
-        self._update(
-            run_percent(self.done, len(self.sites)), f"{self.done} of {len(self.sites)} site(s) done"
-        )
+        self.finished.add(site)
+        self.fractions.pop(site, None)
+        self._update(self._percent(), f"{self.done} of {len(self.sites)} site(s) done")
 
     def _update(self, percent: float, note: str) -> None:
         """Never lets a dashboard hiccup stop a crawl."""
@@ -280,36 +418,6 @@ def _final_state(results: list[SiteResult], thresholds: Thresholds, rows: list[d
     if v.kind == "skipped":
         return Cancelled(name=SKIPPED, message=v.message, data=RunNotCompleted(v.message, rows))
     return Completed(message=v.message, data=rows)
-
-
-def crawl_sites(
-    selected: list[Site],
-    sites_file: str | None,
-    archive: str,
-    refresh: bool,
-    settings: dict[str, Any] | None,
-    thresholds: Thresholds,
-    wait_for_previous_seconds: float,
-    tracker: RunProgress | None,
-) -> list[SiteResult]:
-    """Crawl one shard of sites, one result per site in the given order; a site failing does not
-    stop the others. Both dispatches end here: in-process shards and `crawl-shard` flow runs."""
-    results: list[SiteResult] = []
-    if tracker is not None:
-        progress.add_listener(tracker.on_stats)
-    try:
-        for site in selected:
-            state = crawl_site(
-                site.name, sites_file, archive, refresh, settings, thresholds.max_failed_share,
-                thresholds.max_failed_pages, wait_for_previous_seconds, return_state=True,
-            )  # fmt: skip
-            results.append(_site_result(site, state))
-            if tracker is not None:
-                tracker.site_done(site.name)
-    finally:
-        if tracker is not None:
-            progress.remove_listener(tracker.on_stats)
-    return results
 
 
 @flow(name="crawl-all")

@@ -38,8 +38,11 @@ class ProgressEvents:
     def _stats(self) -> dict[str, Any]:
         return dateline_stats(self.crawler.stats.get_stats() if self.crawler.stats else {})
 
+    def _site(self) -> str | None:
+        return getattr(getattr(self.crawler.spider, "site", None), "name", None)
+
     def tick(self) -> None:
-        events.emit("progress", stats=self._stats())
+        events.emit("progress", site=self._site(), stats=self._stats())
 
     def spider_opened(self, spider: Spider) -> None:
         self.loop = task.LoopingCall(self.tick)
@@ -48,4 +51,4 @@ class ProgressEvents:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        events.emit("done", finish_reason=reason, stats=self._stats())
+        events.emit("done", site=self._site(), finish_reason=reason, stats=self._stats())

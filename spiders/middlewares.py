@@ -53,9 +53,14 @@ class BackoffMiddleware:
             response.status,
             request.url,
             delay,
+            extra={"spider": self.crawler.spider},  # names the site in the log (spiders.run)
         )
         if self.in_a_row >= self.give_up and self.crawler.engine is not None:
-            logger.error("giving up after %d throttled answers in a row", self.in_a_row)
+            logger.error(
+                "giving up after %d throttled answers in a row",
+                self.in_a_row,
+                extra={"spider": self.crawler.spider},
+            )
             _schedule_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         return response
 
@@ -102,7 +107,8 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._disallow_all(netloc, reason if reason != "fetch-error" else "robots-unreachable", repr(exc))
 
     def _disallow_all(self, netloc: str, reason: str, why: str) -> None:
-        logger.warning("%s: treating %s as disallowed (RFC 9309)", why, netloc)
+        spider = getattr(self.crawler, "spider", None)
+        logger.warning("%s: treating %s as disallowed (RFC 9309)", why, netloc, extra={"spider": spider})
         self._stats.inc_value("dateline/robots_unreachable")
         self._unreachable[netloc] = reason
         waiting = self._parsers[netloc]

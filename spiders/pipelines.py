@@ -3,10 +3,14 @@
 Write order per article is raw WARC -> record -> URL markers (see docs/design.md), so a crash
 at any point leaves the archive consistent and the next run redoes only what is missing.
 
+One extraction pool per crawl process, shared by the crawlers of all its sites (``shared_pool``):
+workers start on demand, so a run with nothing new starts none.
+
 Site profile: the site's latest profile is loaded when the spider opens and its rules are handed to
-each worker process once (pool initializer); each article's fingerprint comes back with its result
-and is counted into the profile. The rules are recompiled after 4, 8, 16 ... pages of this crawl
-(then handed over through a file that each worker reads once per version), so a site's first crawl is helped after its first pages. The
+the workers through a file (each worker reads it once per version; a pool shared by several sites
+cannot take one site's rules as its initializer); each article's fingerprint comes back with its
+result and is counted into the profile. The rules are recompiled after 4, 8, 16 ... pages of this
+crawl (a new file), so a site's first crawl is helped after its first pages. The
 profile is stored as a new version when the spider closes (before the parent writes the run
 manifest). Pages cleaned before there was evidence keep their text; re-extraction improves them.
 """
@@ -19,7 +23,10 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,6 +95,49 @@ def clean_in_worker(
         return {"error": "extractor-crash", "detail": f"{type(e).__name__}: {e}"[:500]}
 
 
+_pool: ProcessPoolExecutor | None = None
+_pool_users = 0
+_pool_lock = threading.Lock()
+
+
+def acquire_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """The process's extraction pool (created on first use); pair with ``release_pool``."""
+    global _pool, _pool_users
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=workers or os.cpu_count() or 1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker,
+                initargs=(None,),
+            )
+        _pool_users += 1
+        return _pool
+
+
+def release_pool() -> None:
+    """The last user gone, the pool's workers finish their pages and end."""
+    global _pool, _pool_users
+    with _pool_lock:
+        _pool_users -= 1
+        pool = _pool if _pool_users <= 0 else None
+        if pool is not None:
+            _pool, _pool_users = None, 0
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=False)
+
+
+@contextmanager
+def shared_pool_held(workers: int | None = None) -> Iterator[None]:
+    """Keep one pool for a whole crawl process: a site that closes early does not end it for the
+    others (the pool itself starts its workers only when pages come)."""
+    acquire_pool(workers)
+    try:
+        yield
+    finally:
+        release_pool()
+
+
 class ArchivePipeline:
     """Turns PageItems into archived records and FailureItems into recorded failures."""
 
@@ -106,17 +156,12 @@ class ArchivePipeline:
         self.crawled_at: datetime = spider.crawled_at  # type: ignore[union-attr]
         self.writer = ArchiveWriter(open_store(spider.archive_uri))  # type: ignore[union-attr]
         self._open_profile()
-        workers = self.crawler.settings.getint("EXTRACT_WORKERS") or os.cpu_count() or 1
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(self.rules,),
-        )
+        self.pool = acquire_pool(self.crawler.settings.getint("EXTRACT_WORKERS") or None)
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=False)
+        if self.pool is not None:  # Scrapy has waited for this site's items: nothing of it is in the pool
+            self.pool = None
+            release_pool()
         self._save_profile()
         try:  # end this crawl's change-feed log, so followers stop polling it
             self.writer.close()
@@ -125,7 +170,7 @@ class ArchivePipeline:
 
     def _open_profile(self) -> None:
         """The site's latest profile (a fresh one if none or unreadable) and its compiled rules."""
-        self.profile_session = ProfileSession(self.writer.store, self.site.name)
+        self.profile_session = ProfileSession(self.writer.store, self.site.name, to_file=True)
         profile = self.profile_session.profile
         events.emit(
             "profile",
@@ -225,6 +270,7 @@ class ArchivePipeline:
             self._count("low_confidence")  # stored text that is unsure: counted per site
         events.emit(
             "article",
+            site=self.site.name,
             id=record.id,
             version=record.version,
             content_hash=record.content_hash,
@@ -253,7 +299,7 @@ class ArchivePipeline:
     def _store_error(self, url: str, e: StoreError) -> None:
         self._fail(self._failure(url, "store", type(e).__name__, str(e)))
         if isinstance(e, FatalStoreError):
-            events.emit("fatal", reason="archive-unwritable", detail=str(e)[:500])
+            events.emit("fatal", site=self.site.name, reason="archive-unwritable", detail=str(e)[:500])
             raise CloseSpider("archive-unwritable")
 
     def _too_old(self, ex: Extraction) -> bool:
@@ -295,7 +341,7 @@ class ArchivePipeline:
             failure.reason,
             failure.detail,
         )
-        events.emit("failure", failure=failure.model_dump())
+        events.emit("failure", site=failure.site, failure=failure.model_dump())
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:

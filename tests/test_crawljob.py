@@ -2,8 +2,10 @@
 
 import json
 
+from pydantic import TypeAdapter
+
 from dateline.config import Site
-from dateline.crawljob import _Collector, child_command, site_stats
+from dateline.crawljob import LogRouter, _Collector, _Events, child_command, site_stats
 
 
 def failure(reason: str) -> str:
@@ -43,13 +45,39 @@ def test_a_fatal_event_marks_the_run() -> None:
     assert site_stats("s", c, 0.1).finish_reason == "fatal"
 
 
-def test_child_command_carries_the_site_and_refresh() -> None:
-    site = Site.model_validate({"name": "s", "feeds": ["https://s.example/rss"]})
-    cmd = child_command(site, user_agent="UA", archive_uri="/tmp/a", run_id="r", crawled_at="t", refresh=True,
-                        settings={"RETRY_TIMES": 0})  # fmt: skip
+def test_child_command_carries_the_sites_their_agents_and_refresh() -> None:
+    sites = [Site.model_validate({"name": n, "feeds": [f"https://{n}.example/rss"]}) for n in ("s", "t")]
+    cmd = child_command(sites, user_agents={"s": "UA-s", "t": "UA-t", "u": "other"}, archive_uri="/tmp/a",
+                        run_id="r", crawled_at="t", refresh=True, settings={"RETRY_TIMES": 0})  # fmt: skip
     assert cmd[1:3] == ["-m", "spiders.run"]
-    assert Site.model_validate_json(cmd[cmd.index("--site-json") + 1]) == site
+    assert TypeAdapter(list[Site]).validate_json(cmd[cmd.index("--sites-json") + 1]) == sites
+    assert json.loads(cmd[cmd.index("--user-agents-json") + 1]) == {"s": "UA-s", "t": "UA-t"}
     assert cmd[-1] == "--refresh"
+
+
+def test_events_go_to_their_site_and_a_siteless_fatal_to_every_site() -> None:
+    routed = _Events(["a", "b"])
+    routed.feed(json.dumps({"event": "started", "site": "a", "pid": 7}))
+    routed.feed(
+        json.dumps({"event": "done", "site": "b", "finish_reason": "blocked", "stats": {"fetched": 2}})
+    )
+    routed.feed(json.dumps({"event": "done", "site": "zzz", "finish_reason": "finished", "stats": {}}))
+    a, b = routed.collectors["a"], routed.collectors["b"]
+    assert (a.pid, a.finish_reason, b.finish_reason, b.stats) == (7, None, "blocked", {"fetched": 2})
+    routed.feed(json.dumps({"event": "fatal", "reason": "bad-arguments", "detail": "x"}))
+    assert a.fatal == b.fatal == "bad-arguments: x"
+
+
+def test_log_lines_are_routed_to_the_site_they_name() -> None:
+    sites = [Site.model_validate({"name": n, "start_urls": [f"http://127.0.0.1:{port}/"]})
+             for n, port in (("a", 8001), ("b", 8002))]  # fmt: skip
+    router = LogRouter(sites)
+    assert router.site_of("2026-01-01 [scrapy.core] WARNING: [b] Gave up retrying <GET http://x/>") == "b"
+    assert (
+        router.site_of("2026-01-01 [x] WARNING: robots answered 503: http://127.0.0.1:8001/robots.txt") == "a"
+    )
+    assert router.site_of("2026-01-01 [x] WARNING: something about the process") == ""
+    assert LogRouter(sites[:1]).site_of("2026-01-01 [x] WARNING: anything") == "a"
 
 
 def test_scrapy_download_errors_get_stable_reasons() -> None:

@@ -339,3 +339,49 @@ def test_progress_note_shows_pages_being_cleaned_not_just_0_stored() -> None:
     later = {**early, "stored/new": 6, "stored/unchanged": 1, "skipped_not_article": 1, "failed": 1,
              "skipped_too_old": 2, "skipped_too_old_unfetched": 1}  # fmt: skip
     assert progress_note("a", later) == "a: 10 fetched of 12 discovered, 6 stored, 1 failed"
+
+
+@pytest.mark.slow
+def test_crawl_all_crawls_its_sites_in_one_process_and_tells_them_apart(
+    site_factory: Any, harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    """crawl-all runs ONE crawl task (one child process) for every site whose slot it got: a
+    site held by another run is skipped, an unreachable one fails alone, the others are stored,
+    and the summary, report and log lines name each site."""
+    import yaml
+
+    from tests.fixtures.sites import truth_pages
+
+    good = [site_factory(truth_pages(2, seed=20 + i), name=f"one-proc-{i}") for i in range(2)]
+    held = site_factory(truth_pages(2, seed=30), name="one-proc-held")
+    configs = [s.site_config() for s in [*good, held]]
+    configs.append({"name": "one-proc-nowhere", "start_urls": ["http://127.0.0.1:9/"]})
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": configs}), encoding="utf-8")
+    with ExitStack() as previous:
+        assert slots.hold_site_slot(previous, "one-proc-held", 1, None, running=list, log=print)
+        state = crawl_all(
+            sites_file=str(sites_file), archive=str(tmp_path / "archive"), settings=FAST_SETTINGS,
+            wait_for_previous_seconds=1, return_state=True,
+        )  # fmt: skip
+    assert state.is_failed(), (state.name, state.message)  # the unreachable site fails the run
+    rows = {r["site"]: r for r in result_rows(state)}
+    assert list(rows) == [c["name"] for c in configs], "one row per site, in the order selected"
+    assert [rows[s.name]["outcome"] for s in good] == ["ok", "ok"]
+    for site in good:
+        assert rows[site.name]["stored_new"] == len(site.expected_articles()) > 0
+    assert rows["one-proc-held"]["outcome"] == "skipped" and held.requests == []
+    assert rows["one-proc-nowhere"]["outcome"] == "unreachable"
+
+    run_id = str(state.state_details.flow_run_id)
+    body = {"task_runs": {"flow_run_id": {"any_": [run_id]}}, "limit": 50, "offset": 0}
+    tasks = [
+        t for t in harness_api.post("/task_runs/filter", body) if t["name"].startswith("crawl-sites-process")
+    ]
+    assert len(tasks) == 1 and tasks[0]["state"]["type"] == "COMPLETED", tasks
+    assert harness_api.children(run_id) == [], "no subflow per site"
+    assert harness_api.artifacts(run_id)["crawl-progress"]["data"] == 100.0
+    assert harness_api.table(run_id, "crawl-summary") == result_rows(state)
+    APILogHandler().flush()
+    skipped = [m for m in harness_api.warnings([run_id]) if "previous run still going" in m]
+    assert skipped and all("one-proc-held" in m for m in skipped), skipped
