@@ -177,7 +177,9 @@ def running_crawls_of(site: str, exclude: UUID | None) -> list[str]:
         try:
             with get_client(sync_client=True) as client:
                 runs = client.read_flow_runs(
-                    flow_filter=FlowFilter(name=FlowFilterName(any_=["crawl-site", "crawl-shard", "crawl-all"])),
+                    flow_filter=FlowFilter(
+                        name=FlowFilterName(any_=["crawl-site", "crawl-shard", "crawl-all"])
+                    ),
                     flow_run_filter=FlowRunFilter(
                         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
                     ),
