@@ -77,6 +77,9 @@ class ExtractionQuality(BaseModel):
     extra_link_share: float = 0.0  # of that removed text, the share that is link text on the page
     text_markup_ratio: float = 0.0  # characters of text per character of HTML
     profile_coverage: float = 0.0  # share of the page's block text the site profile knows (0: no profile)
+    own_link_share: float = 0.0  # share of the text that is link text on the page (teasers, menus kept)
+    pruned_share: float = 0.0  # share of the page's paragraph text the boilerplate pruning removed
+    lines_removed_share: float = 0.0  # share of trafilatura's characters the line rules dropped
     fallback: str | None = None  # "trafilatura" when plain trafilatura's text was kept instead of ours
 
 

@@ -176,6 +176,12 @@ def _paragraph_text(element: HtmlElement) -> int:
     return total
 
 
+def paragraph_chars(tree: HtmlElement) -> int:
+    """Characters of non-link paragraph text in the page body (what pruning spends its budget on)."""
+    body = tree.find(".//body")
+    return _paragraph_text(body) if body is not None else 0
+
+
 def prune_tree(tree: HtmlElement, max_share: float = 0.5) -> list[str]:
     """Remove boilerplate elements in place; return the rule names applied (one per element).
 

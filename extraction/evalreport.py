@@ -135,6 +135,13 @@ def render_report(report: EvalReport) -> str:
         f" {int(rank['worse_in_low'])} of {int(rank['worse'])} worse than trafilatura;"
         f" fallbacks taken: {int(rank['fallbacks'])}"
     )
+    for name, part in parts.items():
+        low = confidence_ranking(part)
+        lines.append(
+            f"  half {name}: lowest decile ({int(low['pages'])} pages) holds {int(low['bad_in_low'])} of"
+            f" {int(low['bad'])} bad ({low['bad_in_low'] / max(low['bad'], 1):.0%}),"
+            f" {int(low['worse_in_low'])} of {int(low['worse'])} worse"
+        )
     return "\n".join(lines)
 
 

@@ -162,7 +162,9 @@ def _extract(
     lead = clean.find_lead(tree, meta["description"])
     link_texts = ["".join(a.itertext()) for a in tree.iter("a")]  # before pruning removes menus
 
+    paragraphs_before = clean.paragraph_chars(tree)
     clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree
+    pruned = 1 - clean.paragraph_chars(tree) / paragraphs_before if paragraphs_before else 0.0
     if published.date is None:
         published = dates.find_guessed(
             tree, hints.url, hints.crawled_at, hints.feed_date, hints.sitemap_date, rejected
@@ -191,11 +193,14 @@ def _extract(
             done = site_profile.clean_lines(done, rules, keep=[lead or ""])
         return clean.add_lead(done, lead)
 
+    raw_chars = len(text)
     text = finish(text)
     # the reference for "do no harm", plain trafilatura on the unpruned page, is only asked where
     # a fallback can happen (a short text): a second trafilatura run on every page costs 30%
     plain = (
-        parse_html(html) if len(text) < confidence.SHORT_OURS and "fallback" not in clean.disabled else None
+        parse_html(html)
+        if len(text) < confidence.ASK_REFERENCE_BELOW and "fallback" not in clean.disabled
+        else None
     )
     reference = run_trafilatura(plain, hints.url) if plain is not None else ""
     text, quality = confidence.assess(
@@ -206,6 +211,8 @@ def _extract(
         anchors=lambda: link_texts,
         second=lambda: second_extractor(tree),
         profile_coverage=coverage,
+        pruned_share=pruned,
+        lines_removed_share=1 - len(text) / raw_chars if raw_chars else 0.0,
     )
     if not text.strip():
         raise ExtractionError("no-text", "no article text found")

@@ -207,11 +207,16 @@ def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
     return [line for line in out if line]
 
 
+_FIRST_PERSON = re.compile(r"(?<!\w)(?:I|ich|mich|mir|je|j'|moi|yo|io)(?!\w)")
+
+
 def _is_bio(line: str, ctx: LineContext) -> bool:
     """A closing paragraph about the author: starts with their name, or names them in a
     sentence about their job ("Korrespondent X ist ...", "A veteran journalist, Lance has ...")."""
     if "bio" in disabled:
         return False
+    if "bio-first-person" not in disabled and _FIRST_PERSON.search(line):
+        return False  # a bio speaks of the author; "ich biete ..." is the author's own text (blogs)
     if any(line.startswith(author + " ") for author in ctx.bio_names):
         return True
     # in scripts without spaces one "word" may be the whole paragraph: only its start counts

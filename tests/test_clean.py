@@ -662,3 +662,12 @@ def test_a_sentence_containing_a_short_headline_is_not_a_duplicate_title() -> No
     assert clean_lines(f"{sentence}\nMehr Text.", title="Stammtisch") == f"{sentence}\nMehr Text."
     kicker = "Berlin: Stammtisch der Piraten"
     assert clean_lines(f"{kicker}\nText.", title="Stammtisch der Piraten") == "Text."
+
+
+def test_the_author_writing_in_the_first_person_is_not_a_bio() -> None:
+    # a blog's author speaks of themselves in the closing paragraphs; a bio speaks of the author
+    own = "Neben Gruppenstunden biete ich, Martin Rütter, auch Kurse und Einzeltrainings an, jedes Jahr."
+    text = f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{own}\n{PARAGRAPH}"
+    assert own in clean(text, authors=("Martin Rütter",))
+    bio = "Martin Rütter ist Hundetrainer und schreibt seit zehn Jahren über Hunde und ihre Menschen."
+    assert bio not in clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{bio}", authors=("Martin Rütter",))

@@ -90,11 +90,33 @@ def test_assess_without_reference_and_the_score_bounds() -> None:
         second=lambda: "".join(ask("second")) or None,
     )
     assert text == POSTS and quality.agree_trafilatura is None and quality.agree_structured == 1.0
-    assert asked == []  # nothing costly asked when there is nothing to compare with
-    assert score(1.0, 5000, 1.0, 1.0, 0.05, 1.0) == 1.0
-    assert score(0.0, 0, 0.0, 0.0, 0.0, 0.0) == 0.0
-    assert score(1.0, 5000, 0.2, None, 0.05, 0.0) < score(1.0, 5000, 0.9, None, 0.05, 0.0)
-    assert score(1.0, 200, None, None, 0.05, 0.0) < score(1.0, 2000, None, None, 0.05, 0.0)
+    assert "second" not in asked  # no second extractor when there is nothing to compare with
+    assert score(1.0, 5000, None, 0.0, False) == 1.0
+    assert score(0.0, 0, 0.0, 1.0, True) == 0.0
+    # each risk lowers it: text trafilatura had that we lost, a second extractor lacking ours,
+    # line rules that dropped much, a short text, a fallback taken
+    assert score(0.6, 5000, None, 0.0, False) < score(0.9, 5000, None, 0.0, False)
+    assert score(1.0, 5000, 0.2, 0.0, False) < score(1.0, 5000, 0.9, 0.0, False)
+    assert score(1.0, 5000, None, 0.3, False) < score(1.0, 5000, None, 0.05, False)
+    assert score(1.0, 200, None, 0.0, False) < score(1.0, 2000, None, 0.0, False)
+    assert score(1.0, 5000, None, 0.0, True) < 0.5
+
+
+def test_assess_records_the_link_share_of_our_text() -> None:
+    teasers = [f"Another story number {i} you should read about the water pump" for i in range(12)]
+    _, quality = assess(
+        "\n".join(teasers),
+        None,
+        structured_body=None,
+        html_chars=20_000,
+        anchors=lambda: teasers,
+        second=lambda: None,
+        lines_removed_share=0.4,
+    )
+    assert (
+        quality.own_link_share > 0.9 and quality.lines_removed_share == 0.4
+    )  # 4-grams across lines are not links
+    assert quality.confidence < 0.7  # the line rules dropped much of trafilatura's text
 
 
 def test_every_extraction_carries_its_confidence() -> None:

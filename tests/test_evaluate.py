@@ -129,6 +129,7 @@ def test_worse_than_trafilatura_and_the_set_figures() -> None:
     assert sum(len(h.pages) for h in halves(report).values()) == 4
     text = render_report(report)
     assert "worse than trafilatura: 2 of 4 pages" in text and "lowest-confidence decile" in text
+    assert "lowest decile (1 pages) holds" in text  # the decile per half, too
 
 
 def test_half_and_site_of_snippet_pages() -> None:
