@@ -33,12 +33,12 @@ from archive.store import FatalStoreError, StoreError, open_store
 from archive.writer import ArchiveWriter
 from backfill.selection import Selection
 from backfill.warcrecords import Candidate, Skipped, iter_records
-from dateline.config import Site
-from dateline.profiles import ProfileSession
-from dateline.recordbuilder import archive_record, build_record
-from dateline.runid import new_run_id
-from dateline.times import iso_utc, utcnow
-from dateline.urls import host_of, normalize_url
+from core.config import Site
+from core.profiles import ProfileSession
+from core.recordbuilder import archive_record, build_record
+from core.runid import new_run_id
+from core.times import iso_utc, utcnow
+from core.urls import host_of, normalize_url
 from extraction.confidence import is_low
 from extraction.model import Extraction, PageHints
 from spiders.pipelines import clean_in_worker, init_worker

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from dateline.config import ConfigError, Site, load_sites
-from dateline.urls import host_allowed, host_of
+from core.config import ConfigError, Site, load_sites
+from core.urls import host_allowed, host_of
 
 LATEST_OFFSET = timedelta(hours=14)  # a page's own date can be this far ahead of UTC
 

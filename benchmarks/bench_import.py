@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from archive.warc import parse_warc_date, warc_date  # noqa: E402
 from backfill.importer import import_warc  # noqa: E402
 from backfill.selection import build_selection  # noqa: E402
-from dateline.times import utcnow  # noqa: E402
+from core.times import utcnow  # noqa: E402
 from extraction.evaluate import _load_page, load_truth  # noqa: E402
 
 DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "news-pages"

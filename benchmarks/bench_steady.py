@@ -5,7 +5,7 @@
 Each site serves ``--pages`` distinct real pages of ``../shared/datasets/news-pages`` at short-slug
 URLs (``/news/<two words>/``, linked from the front and section pages; article pages carry the
 site's navigation and links to other articles), no politeness delay. The sites are crawled
-first all in ONE crawl process (``dateline.crawljob.run_sites_crawl``, what ``crawl-all`` runs),
+first all in ONE crawl process (``spiders.crawljob.run_sites_crawl``, what ``crawl-all`` runs),
 then incrementally twice in the same archive: one child process per site, one after another
 (``run_site_crawl``, the path before issue 9's "many sites per process"), and all sites in one
 process. Reported per run: wall time, HTTP requests the sites received (from their request
@@ -28,9 +28,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dateline.config import Site  # noqa: E402
-from dateline.crawljob import run_site_crawl, run_sites_crawl  # noqa: E402
-from dateline.localsite import NewsSite  # noqa: E402
+from core.config import Site  # noqa: E402
+from demosite import NewsSite  # noqa: E402
+from spiders.crawljob import run_site_crawl, run_sites_crawl  # noqa: E402
 from tests.e2e_helpers import FAST_SETTINGS  # noqa: E402
 from tests.fixtures.sites import truth_pages  # noqa: E402
 

@@ -1,3 +1,5 @@
-"""Dateline: scheduled news crawling into a clean, dated, immutable archive."""
+"""Dateline: scheduled news crawling into a clean, dated, immutable archive (the CLI and service shell)."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

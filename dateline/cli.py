@@ -22,10 +22,11 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from archive.store import StoreError
-from dateline import cli_consumers, cli_import, cli_ops, cli_profiles, cli_verify, procs, progress
+from core import procs, progress
+from core.config import DEFAULT_ARCHIVE, ConfigError, load_sites
+from core.pages import iter_inputs, iter_manifest
+from dateline import cli_consumers, cli_import, cli_ops, cli_profiles, cli_verify
 from dateline.cli_common import ArchiveOpt, err, lookup, open_reader, out
-from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
-from dateline.pages import iter_inputs, iter_manifest
 
 # Prefect's local (ephemeral) API migrates its database on first start, which can take
 # longer than Prefect's 20 s default on a small machine; no telemetry from an archive job.
@@ -101,7 +102,7 @@ def _print_summary(rows: list[dict[str, Any]]) -> None:
 @contextmanager
 def _demo_sites_file() -> Iterator[tuple[str, str]]:
     """Serve the bundled demo pages on 127.0.0.1 and write a sites file for them."""
-    from dateline.localsite import serve_demo
+    from demosite import serve_demo
 
     with serve_demo() as site, tempfile.TemporaryDirectory(prefix="dateline-demo-") as tmp:
         cfg = site.site_config()
@@ -212,8 +213,8 @@ def extract(
     ] = None,
 ) -> None:
     """Clean saved pages without crawling; one JSON object per page on stdout."""
-    from dateline.pages import extract_inputs
-    from dateline.profiles import stored_profiles
+    from core.pages import extract_inputs
+    from core.profiles import stored_profiles
 
     if not files and manifest is None:
         err.print("[red]give FILE arguments or --manifest[/]")

@@ -18,8 +18,8 @@ import typer
 from rich.table import Table
 
 from archive.store import StoreError
+from core.config import DEFAULT_ARCHIVE
 from dateline.cli_common import ArchiveOpt, err, lookup, open_reader
-from dateline.config import DEFAULT_ARCHIVE
 
 SitesOpt = Annotated[list[str] | None, typer.Option("--site", help="only these sites (repeatable)")]
 SinceOpt = Annotated[str | None, typer.Option(help="publication date from (YYYY-MM-DD)")]

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from archive.reader import ArchiveReader
 from archive.store import StoreError, open_store
+from core.config import DEFAULT_ARCHIVE
+from core.profiles import load_profile, summary
 from dateline.cli_common import err, out
-from dateline.config import DEFAULT_ARCHIVE
-from dateline.profiles import load_profile, summary
 from extraction.profile import SiteProfile
 
 

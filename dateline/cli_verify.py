@@ -13,9 +13,9 @@ from rich.table import Table
 
 from archive.store import StoreError, open_store
 from archive.verify import verify as verify_archive
+from core.config import DEFAULT_ARCHIVE
 from dateline.cli_common import ArchiveOpt, err, out
 from dateline.cli_consumers import _day
-from dateline.config import DEFAULT_ARCHIVE
 
 
 def verify(

@@ -279,7 +279,7 @@ def stop_flow_runs(cfg: ServiceConfig, grace: float = STOP_GRACE_SECONDS) -> lis
 
     While the server still answers, a stopped crawl stops its crawl child cleanly, writes the
     run manifest (complete: false), frees the site's slot and reports the run Crashed."""
-    from dateline import procs
+    from core import procs
 
     worker = running_pid(cfg, "worker")
     runs = [pid for pid in procs.children(worker) if procs.session_leader(pid)] if worker else []

@@ -25,7 +25,7 @@ import prefect
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, get_current_settings
 
-from dateline import procs
+from core import procs
 
 
 class GuardedServer(SubprocessASGIServer):

@@ -1,4 +1,4 @@
-"""Prefect flows: thin ordering over dateline.crawljob (which the tests call directly).
+"""Prefect flows: thin ordering over spiders.crawljob (which the tests call directly).
 
 `crawl_sites` crawls a list of sites (one shard) in ONE crawl process (one Scrapy crawler per
 site), each while holding that site's slot (a one-slot Prefect global concurrency limit,
@@ -40,9 +40,8 @@ from prefect.context import get_run_context
 from prefect.states import Cancelled, Completed, Failed, State
 
 from archive.records import RunManifest
-from dateline import progress
-from dateline.config import DEFAULT_ARCHIVE, Site, load_sites
-from dateline.crawljob import CrawlProcessError, run_sites_crawl
+from core import progress
+from core.config import DEFAULT_ARCHIVE, Site, load_sites
 from flows import engine_log, pool, slots
 from flows.report import (
     RunNotCompleted,
@@ -58,6 +57,7 @@ from flows.report import (
     verdict,
 )
 from flows.slots import site_limit_name
+from spiders.crawljob import CrawlProcessError, run_sites_crawl
 
 SKIPPED = "Skipped"
 PARTIAL = "Partial"

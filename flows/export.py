@@ -19,8 +19,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from archive import feed, simindex
 from archive.export import Compacted, compact_partition, partitions_in_range, partitions_written_since
 from archive.store import open_store
-from dateline.config import DEFAULT_ARCHIVE
-from dateline.times import utcnow
+from core.config import DEFAULT_ARCHIVE
+from core.times import utcnow
 
 
 def summary(results: list[Compacted]) -> dict[str, int]:

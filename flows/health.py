@@ -34,7 +34,7 @@ from archive.reader import ArchiveReader
 from archive.records import LOW_CONFIDENCE, ArticleRecord, RunManifest
 from archive.store import NotFound, ObjectStore, open_store
 from archive.verify import VerifyReport, verify
-from dateline.config import DEFAULT_ARCHIVE, load_sites
+from core.config import DEFAULT_ARCHIVE, load_sites
 from extraction.confidence import is_low
 from flows.report import site_url
 

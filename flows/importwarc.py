@@ -25,8 +25,8 @@ from archive.sources import expand
 from backfill import ccnews
 from backfill.importer import ImportStats, import_warc
 from backfill.selection import build_selection
-from dateline.cli_import import summary_rows
-from dateline.config import DEFAULT_ARCHIVE
+from backfill.summary import summary_rows
+from core.config import DEFAULT_ARCHIVE
 
 POLL_SECONDS = 5.0
 

@@ -32,7 +32,7 @@ from prefect.deployments import run_deployment
 
 from archive.records import RunManifest
 from archive.store import open_store
-from dateline.config import Site
+from core.config import Site
 from flows.report import SiteResult, Thresholds, manifest_key, site_url, summary_row
 
 if TYPE_CHECKING:

@@ -27,11 +27,11 @@ from archive.reader import ArchiveReader
 from archive.records import ArticleRecord, Failure, RunManifest, SiteStats
 from archive.store import open_store
 from archive.writer import ArchiveWriter
-from dateline.config import DEFAULT_ARCHIVE, ConfigError, load_sites
-from dateline.profiles import load_profile
-from dateline.recordbuilder import build_record
-from dateline.runid import new_run_id
-from dateline.times import iso_utc, parse_loose_date, utcnow
+from core.config import DEFAULT_ARCHIVE, ConfigError, load_sites
+from core.profiles import load_profile
+from core.recordbuilder import build_record
+from core.runid import new_run_id
+from core.times import iso_utc, parse_loose_date, utcnow
 from extraction.extract import decode_html, extract_page
 from extraction.model import ExtractionError, PageHints
 from extraction.profile import ProfileRules

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from archive import keys
 from archive.records import LOW_CONFIDENCE, RunManifest
-from dateline.config import Site
+from core.config import Site
 
 MAX_FAILURES_LISTED = 20
 MAX_KEYS_LISTED = 20

@@ -33,8 +33,8 @@ from prefect.client.schemas.objects import ConcurrencyLeaseHolder, FlowRun
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Crashed
 
-from dateline import procs
-from dateline.times import iso_utc, utcnow
+from core import procs
+from core.times import iso_utc, utcnow
 
 logger = logging.getLogger(__name__)
 

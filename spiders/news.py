@@ -1,6 +1,6 @@
 """The one generic news spider: discovery from start pages, feeds and sitemaps.
 
-Per-site knowledge is data (dateline.config.Site), not code. The spider only
+Per-site knowledge is data (core.config.Site), not code. The spider only
 discovers and fetches; cleaning and storing happen in the pipelines.
 """
 
@@ -21,9 +21,9 @@ from twisted.python.failure import Failure as TwistedFailure
 
 from archive.keys import url_hash
 from archive.records import Discovery, Failure
-from dateline.config import Site
-from dateline.times import parse_loose_date
-from dateline.urls import host_allowed, host_of, normalize_url
+from core.config import Site
+from core.times import parse_loose_date
+from core.urls import host_allowed, host_of, normalize_url
 from extraction.structured import ARTICLE_TYPES, parse_json_loosely, types_of
 from spiders.failures import classify_failure
 from spiders.items import FailureItem, PageItem

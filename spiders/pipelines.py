@@ -39,10 +39,10 @@ from archive.keys import article_key
 from archive.records import Failure, RawPointer
 from archive.store import FatalStoreError, StoreError, open_store
 from archive.writer import ArchiveWriter
-from dateline import procs
-from dateline.profiles import ProfileSession
-from dateline.recordbuilder import archive_record, build_record
-from dateline.times import parse_loose_date, utcnow
+from core import procs
+from core.profiles import ProfileSession
+from core.recordbuilder import archive_record, build_record
+from core.times import parse_loose_date, utcnow
 from extraction.confidence import is_low
 from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import Extraction, ExtractionError, PageHints

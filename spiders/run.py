@@ -28,8 +28,8 @@ from scrapy.settings import Settings
 
 from archive.store import StoreError, open_store
 from archive.writer import ArchiveWriter
-from dateline import procs
-from dateline.config import Site
+from core import procs
+from core.config import Site
 from spiders import events, pipelines
 from spiders import settings as default_settings
 from spiders.news import NewsSpider

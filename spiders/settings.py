@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dateline.config import Site
+from core.config import Site
 
 BOT_NAME = "dateline"
 SPIDER_MODULES = ["spiders"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dateline.procs import pid_alive
+from core.procs import pid_alive
 
 
 def stored_count(archive: Path) -> int:

@@ -16,8 +16,8 @@ from archive.records import DateInfo, Discovery
 from archive.store import open_store
 from archive.warc import build_warc
 from archive.writer import ArchiveWriter
+from core.recordbuilder import build_record
 from dateline.cli import app
-from dateline.recordbuilder import build_record
 from extraction.model import Extraction
 from tests.fixtures.sites import DATASET_DIR as DATASET
 from tests.fixtures.sites import load_truth

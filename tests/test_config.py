@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from dateline.config import ConfigError, load_sites, parse_sites
+from core.config import ConfigError, load_sites, parse_sites
 
 
 def test_bundled_sites_file_is_valid() -> None:

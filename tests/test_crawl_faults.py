@@ -9,8 +9,8 @@ import pytest
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
-from dateline.config import parse_sites
-from dateline.crawljob import run_site_crawl
+from core.config import parse_sites
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 
 pytestmark = pytest.mark.slow

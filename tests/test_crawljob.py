@@ -4,8 +4,8 @@ import json
 
 from pydantic import TypeAdapter
 
-from dateline.config import Site
-from dateline.crawljob import LogRouter, _Collector, _Events, child_command, site_stats
+from core.config import Site
+from spiders.crawljob import LogRouter, _Collector, _Events, child_command, site_stats
 
 
 def failure(reason: str) -> str:

@@ -10,8 +10,8 @@ import pytest
 
 from archive.store import open_store
 from archive.verify import verify
-from dateline.config import parse_sites
-from dateline.crawljob import ArchiveUnwritableError, run_site_crawl
+from core.config import parse_sites
+from spiders.crawljob import ArchiveUnwritableError, run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 
 pytestmark = pytest.mark.slow

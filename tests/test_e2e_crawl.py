@@ -69,9 +69,9 @@ def test_every_fetched_page_ends_in_one_column_of_the_summary(news_site: Any, tm
     """Articles older than max_age_days: those a feed or sitemap dates are never fetched, the
     rest are fetched and counted too old; the summary row's counts add up (issue: 'fetched 80,
     stored 0' with the too-old pages in no column)."""
-    from dateline.config import parse_sites
-    from dateline.crawljob import run_site_crawl
+    from core.config import parse_sites
     from flows.report import SiteResult, Thresholds, fetched_unaccounted, summary_row
+    from spiders.crawljob import run_site_crawl
 
     config = {**news_site.site_config(), "name": "old-news"}
     config["limits"] = {**config["limits"], "max_age_days": 365}

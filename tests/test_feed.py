@@ -18,10 +18,10 @@ from archive.feed import Claim, Cursor, Follow
 from archive.records import ArticleRecord
 from archive.store import ObjectStore, TransientStoreError, open_store
 from archive.writer import ArchiveWriter
+from core.config import parse_sites
 from dateline.cli import app
-from dateline.config import parse_sites
-from dateline.crawljob import run_site_crawl
-from dateline.localsite import NewsSite
+from demosite import NewsSite
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.s3 import SeaweedFS
 from tests.fixtures.sites import truth_pages

@@ -16,7 +16,7 @@ from prefect.logging.handlers import APILogHandler
 
 from archive.records import Failure, RunManifest, SiteStats
 from archive.store import open_store
-from dateline.config import parse_sites
+from core.config import parse_sites
 from flows import slots
 from flows.crawl import crawl_all, log_line
 from flows.report import (

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from dateline.config import parse_sites
-from dateline.crawljob import run_site_crawl
-from dateline.localsite import LocalSite, Route
+from core.config import parse_sites
+from demosite import LocalSite, Route
 from flows.report import SiteResult, Thresholds, summary_row
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 
 pytestmark = pytest.mark.slow

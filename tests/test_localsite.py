@@ -21,7 +21,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from dateline.localsite import (
+from demosite import (
     BAD_ENCODING_ARTICLE,
     HOSTILE_PATHS,
     LocalSite,
@@ -442,7 +442,7 @@ def test_demo_pages_are_bundled_and_complete() -> None:
     languages = {p.meta["language"] for p in pages}
     assert {"en", "de"} <= languages and len(languages) == 6
     assert len({p.section for p in pages}) == 3
-    root = resources.files("dateline") / "demo_pages"
+    root = resources.files("demosite") / "demo_pages"
     sizes = [len((root / p.meta["file"]).read_bytes()) for p in pages]
     assert max(sizes) < 150_000 and sum(sizes) < 600_000
     for page in pages:

@@ -15,12 +15,12 @@ from prefect.logging.handlers import APILogWorker
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
-from dateline.config import parse_sites
-from dateline.crawljob import run_site_crawl
-from dateline.localsite import NewsSite
+from core.config import parse_sites
+from demosite import NewsSite
 from extraction.confidence import is_low
 from flows.health import archive_health, report_markdown, site_health, window
 from flows.report import SiteResult, Thresholds, run_report_markdown, summary_row
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.prefect_server import PrefectApi
 from tests.fixtures.sites import teaser_page, truth_pages, truth_record

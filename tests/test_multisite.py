@@ -11,9 +11,9 @@ import pytest
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
-from dateline.config import Site
-from dateline.crawljob import CrawlProcessError, run_sites_crawl
-from dateline.localsite import NewsSite, Route
+from core.config import Site
+from demosite import NewsSite, Route
+from spiders.crawljob import CrawlProcessError, run_sites_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.sites import truth_pages
 

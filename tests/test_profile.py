@@ -198,8 +198,8 @@ def test_profile_storage_and_cli(tmp_path: Path) -> None:
 
     from archive.reader import ArchiveReader
     from archive.store import open_store
+    from core.profiles import load_profile, save_profile
     from dateline.cli import app
-    from dateline.profiles import load_profile, save_profile
 
     archive = str(tmp_path / "archive")
     store = open_store(archive)
@@ -231,8 +231,8 @@ def test_profile_storage_and_cli(tmp_path: Path) -> None:
 def test_crawl_pipeline_recompiles_rules_after_its_first_pages(tmp_path: Path) -> None:
     from archive.store import open_store
     from archive.writer import ArchiveWriter
-    from dateline.config import Site
-    from dateline.profiles import REFRESH_FIRST, load_profile
+    from core.config import Site
+    from core.profiles import REFRESH_FIRST, load_profile
     from spiders.pipelines import ArchivePipeline, clean_in_worker
 
     pipe = ArchivePipeline.__new__(ArchivePipeline)  # no crawler needed for the profile steps

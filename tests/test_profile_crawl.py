@@ -20,14 +20,14 @@ from typer.testing import CliRunner
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
+from core.config import parse_sites
+from core.profiles import load_profile, save_profile
 from dateline.cli import app
-from dateline.config import parse_sites
-from dateline.crawljob import run_site_crawl
-from dateline.localsite import NewsSite, SourcePage
-from dateline.profiles import load_profile, save_profile
+from demosite import NewsSite, SourcePage
 from extraction.extract import extract_and_fingerprint, extract_page
 from extraction.model import PageHints
 from extraction.profile import learn
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.sites import truth_pages
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from archive.keys import article_id
 from archive.records import DateInfo, Discovery
-from dateline.recordbuilder import build_record, content_hash, word_count
+from core.recordbuilder import build_record, content_hash, word_count
 from extraction.model import Extraction
 
 

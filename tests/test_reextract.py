@@ -15,9 +15,9 @@ from archive.reader import ArchiveReader
 from archive.records import ArticleRecord, Discovery
 from archive.store import ObjectStore, open_store
 from archive.writer import ArchiveWriter
+from core.recordbuilder import build_record
+from core.times import iso_utc
 from dateline.cli import app
-from dateline.recordbuilder import build_record
-from dateline.times import iso_utc
 from extraction.extract import decode_html, extract_page
 from extraction.model import PageHints
 from flows.reextract import reextract_site

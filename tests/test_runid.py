@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dateline.runid import new_run_id
+from core.runid import new_run_id
 
 
 def test_run_ids_outside_a_flow_name_their_kind_and_differ() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dateline.localsite import NewsSite
 from dateline.service import running_pid
+from demosite import NewsSite
 from tests.e2e_helpers import FAST_SETTINGS, write_sites_file
 from tests.fixtures.prefect_server import CRAWL_DEPLOYMENT, FINAL_STATES, PrefectService, dateline
 from tests.fixtures.sites import truth_pages

@@ -10,7 +10,7 @@ import pytest
 
 from archive.store import open_store
 from archive.writer import ArchiveWriter
-from dateline.config import Site
+from core.config import Site
 from flows.pool import ShardOutcome, archive_manifests, result_row, site_results, split_shards
 from flows.report import SiteResult, Thresholds, verdict
 from tests.test_flows import manifest

@@ -21,8 +21,8 @@ import yaml
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
-from dateline.localsite import NewsSite
 from dateline.service import REPO_ROOT, ensure_work_pool, service_env
+from demosite import NewsSite
 from flows.pool import split_shards
 from flows.report import manifest_key
 from tests.e2e_helpers import FAST_SETTINGS

@@ -8,7 +8,7 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from archive.keys import url_hash
-from dateline.config import Site
+from core.config import Site
 from spiders.items import PageItem
 from spiders.news import NewsSpider
 

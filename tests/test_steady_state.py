@@ -15,9 +15,9 @@ import pytest
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
-from dateline.config import Site
-from dateline.crawljob import run_site_crawl
-from dateline.localsite import NewsSite
+from core.config import Site
+from demosite import NewsSite
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.sites import truth_pages
 

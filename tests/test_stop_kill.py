@@ -20,7 +20,7 @@ import yaml
 
 from archive.reader import ArchiveReader
 from archive.store import open_store
-from dateline.localsite import NewsSite
+from demosite import NewsSite
 from tests.fixtures.prefect import prefect_free_env
 from tests.fixtures.sites import truth_pages
 from tests.proc_helpers import all_gone, descendants, kinds, stored_count

@@ -17,8 +17,8 @@ import pytest
 from archive.store import OUTAGE_ENV, S3Store, StoreUnavailableError, TransientStoreError
 from archive.verify import verify
 from archive.writer import ArchiveWriter
-from dateline.config import parse_sites
-from dateline.crawljob import ArchiveUnwritableError, run_site_crawl
+from core.config import parse_sites
+from spiders.crawljob import ArchiveUnwritableError, run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.prefect_server import PrefectApi
 from tests.fixtures.s3 import SeaweedFS

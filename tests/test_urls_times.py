@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from dateline.times import compact, parse_loose_date
-from dateline.urls import host_allowed, normalize_url
+from core.times import compact, parse_loose_date
+from core.urls import host_allowed, normalize_url
 
 
 def test_tracking_parameters_and_fragments_are_dropped() -> None:

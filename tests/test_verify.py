@@ -24,9 +24,9 @@ from archive.verify import (
     verify,
 )
 from archive.writer import ArchiveWriter, UrlMarker
+from core.config import parse_sites
 from dateline.cli import app
-from dateline.config import parse_sites
-from dateline.crawljob import run_site_crawl, write_manifest
+from spiders.crawljob import run_site_crawl, write_manifest
 from tests.e2e_helpers import FAST_SETTINGS
 
 runner = CliRunner()

@@ -23,10 +23,10 @@ from archive.store import open_store
 from archive.warc import find_response
 from backfill.importer import ImportStats, import_warc
 from backfill.selection import build_selection
+from core.config import Site
 from dateline.cli import app
-from dateline.config import Site
-from dateline.crawljob import run_site_crawl
 from flows.reextract import reextract_site
+from spiders.crawljob import run_site_crawl
 from tests.e2e_helpers import FAST_SETTINGS
 from tests.fixtures.s3 import SeaweedFS
 from tests.warcfiles import FETCHED, WarcFile, demo_page, mixed_warc, write_sites

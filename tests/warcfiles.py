@@ -21,7 +21,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.warc import warc_date
 
-DEMO = Path(str(resources.files("dateline") / "demo_pages"))
+DEMO = Path(str(resources.files("demosite") / "demo_pages"))
 FETCHED = datetime(2025, 10, 22, 8, 30, tzinfo=UTC)  # after every demo page's publication
 
 SITES_YAML = """

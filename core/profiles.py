@@ -23,7 +23,7 @@ from archive.reader import ArchiveReader
 from archive.records import to_json_bytes
 from archive.store import ObjectStore, StoreError, open_store
 from archive.writer import ArchiveWriter
-from dateline.times import iso_utc
+from core.times import iso_utc
 from extraction.profile import (
     PROFILE_SCHEMA_VERSION,
     PageFingerprint,

@@ -135,7 +135,7 @@ class SitesFile(BaseModel):
 
 
 def bundled_sites_path() -> Path:
-    return Path(str(resources.files("dateline") / "sites.yaml"))
+    return Path(str(resources.files("core") / "sites.yaml"))
 
 
 def parse_sites(data: object, origin: str = "<data>") -> SitesFile:

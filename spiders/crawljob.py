@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from archive.records import Failure, RunManifest, SiteStats
 from archive.store import open_store
 from archive.writer import ArchiveWriter
-from dateline import procs, progress
-from dateline.config import Site
-from dateline.times import iso_utc, utcnow
+from core import procs, progress
+from core.config import Site
+from core.times import iso_utc, utcnow
 from spiders.failures import UNREACHABLE_REASONS
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import trafilatura
 from archive.keys import article_id
 from archive.records import ArticleRecord, Discovery, ExtractorInfo, RawPointer, content_hash
 from archive.writer import ArchiveWriter, ArticleStatus
-from dateline import __version__
+from core import __version__
 from extraction.model import Extraction
 
 _WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|[^\W\u3040-\u30ff\u3400-\u9fff]+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from dateline.times import compact, utcnow
+from core.times import compact, utcnow
 
 
 def new_run_id(kind: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.warc import read_warc_responses
-from dateline.times import utcnow
+from core.times import utcnow
 from extraction.extract import decode_html, extract_and_fingerprint
 from extraction.model import ExtractionError, PageHints
 from extraction.profile import PageFingerprint, ProfileRules, SiteProfile, learn

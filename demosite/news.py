@@ -1,13 +1,11 @@
-"""A small, realistic news site served on 127.0.0.1, built from real saved article pages.
+"""A small, realistic news site built from real saved article pages, served by ``LocalSite``.
 
 Why: Dateline must be testable (and demoable via ``dateline crawl --demo``) without internet. The
 site has everything a crawler meets in the wild: a front page, section pages, RSS/Atom feeds, a
 sitemap index with a Google news sitemap, robots.txt with a disallowed area, a redirect, a
 tracking-parameter duplicate, non-article pages (tag, author, video) and, optionally, hostile
-URLs (empty, binary, mis-encoded, 500, 404, too slow, absurdly nested).
-
-Only the standard library (``http.server`` + ``threading``) is used; nothing here depends on
-pytest or on the shared dataset, the demo pages are bundled in ``dateline/demo_pages/``.
+URLs (empty, binary, mis-encoded, 500, 404, too slow, absurdly nested). The demo pages are
+bundled in ``demosite/demo_pages/``; nothing here depends on pytest or on the shared dataset.
 """
 
 from __future__ import annotations
@@ -18,41 +16,16 @@ import html
 import json
 import random
 import re
-import select
-import socket
-import sys
-import threading
-import time
-import traceback
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any, Self
-from urllib.parse import unquote, urlsplit
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-__all__ = [
-    "BAD_ENCODING_ARTICLE",
-    "HOSTILE_PATHS",
-    "LocalSite",
-    "NewsSite",
-    "RequestRecord",
-    "Responder",
-    "Route",
-    "SiteLayout",
-    "SourcePage",
-    "build_news_site",
-    "load_demo_pages",
-    "serve_demo",
-    "slugify",
-]
-
-
-# --------------------------------------------------------------------------- data types
+from demosite.server import LocalSite, Route
 
 
 @dataclass
@@ -75,354 +48,6 @@ class SourcePage:
     def published_dt(self) -> datetime | None:
         """The publication time as a datetime (naive when the truth has no offset)."""
         return _parse_iso(self.published)
-
-
-@dataclass
-class Route:
-    """A canned HTTP response.
-
-    ``delay`` sleeps before the status line (a server that is too slow to answer); ``trickle``
-    sends the body in ``chunk_size`` pieces every ``chunk_interval`` seconds (a slow body).
-    Both stop early when the site closes or the client hangs up, so tests never hang.
-    """
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    delay: float = 0.0
-    trickle: bool = False
-    chunk_size: int = 512
-    chunk_interval: float = 0.05
-
-    @classmethod
-    def html(cls, body: str | bytes, *, status: int = 200, encoding: str = "utf-8") -> Route:
-        """An HTML page; ``encoding`` is what the Content-Type declares (and encodes ``str``)."""
-        data = body.encode(encoding) if isinstance(body, str) else body
-        return cls(status, {"Content-Type": f"text/html; charset={encoding}"}, data)
-
-    @classmethod
-    def xml(cls, body: str, *, content_type: str = "application/xml") -> Route:
-        """An XML document (feeds, sitemaps), always UTF-8."""
-        return cls(200, {"Content-Type": f"{content_type}; charset=utf-8"}, body.encode("utf-8"))
-
-    @classmethod
-    def text(cls, body: str, *, status: int = 200) -> Route:
-        """A plain-text document such as robots.txt."""
-        return cls(status, {"Content-Type": "text/plain; charset=utf-8"}, body.encode("utf-8"))
-
-    @classmethod
-    def redirect(cls, location: str, *, status: int = 301) -> Route:
-        """A redirect to ``location`` (use an absolute URL, as real servers do)."""
-        body = f'<html><body>Moved to <a href="{html.escape(location)}">here</a>.</body></html>'
-        return cls(
-            status,
-            {"Location": location, "Content-Type": "text/html; charset=utf-8"},
-            body.encode("utf-8"),
-        )
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request the site received (recorded before answering, so slow ones show up too)."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    time: float
-
-
-Responder = Callable[[RequestRecord], Route]
-"""A dynamic route: computes the response per request (e.g. fail twice, then succeed)."""
-
-
-# --------------------------------------------------------------------------- the server
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Do not join handler threads on close: a client may keep a keep-alive connection open.
-    block_on_close = False
-    request_queue_size = 128  # the default backlog of 5 stalls concurrent crawlers for 1 s (SYN retry)
-    site: LocalSite
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Ignore clients hanging up (and anything during close); keep other crashes for inspection."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError) or self.site.closing:
-            return
-        self.site._record_error(traceback.format_exc())
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    server_version = "DatelineLocalSite/1.0"
-    timeout = 30  # idle keep-alive connections end by themselves
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.site._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.site._track(self.connection, add=False)
-
-    def do_GET(self) -> None:
-        self._serve(head=False)
-
-    def do_HEAD(self) -> None:
-        self._serve(head=True)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: tests read ``LocalSite.log`` instead of stderr."""
-
-    def _serve(self, *, head: bool) -> None:
-        site = self.server.site
-        record = RequestRecord(
-            method=self.command,
-            path=self.path,
-            headers=dict(self.headers.items()),
-            time=time.time(),
-        )
-        site._record_request(record)
-        try:
-            route = site._resolve(record)
-        except Exception:  # a broken Responder must show up in the test, not hang the client
-            site._record_error(traceback.format_exc())
-            route = _SERVER_ERROR
-        if route.delay > 0 and not self._wait(route.delay):
-            self.close_connection = True
-            return
-        body = route.body
-        try:
-            self.send_response(route.status)
-            headers = {k.lower(): (k, v) for k, v in route.headers.items()}
-            headers.setdefault("content-length", ("Content-Length", str(len(body))))
-            if site.closing:
-                headers["connection"] = ("Connection", "close")
-                self.close_connection = True
-            for key, value in headers.values():
-                self.send_header(key, value)
-            self.end_headers()
-            if head or not body:
-                return
-            if not route.trickle:
-                self.wfile.write(body)
-                return
-            step = max(1, route.chunk_size)
-            for start in range(0, len(body), step):
-                self.wfile.write(body[start : start + step])
-                self.wfile.flush()
-                if start + step < len(body) and not self._wait(route.chunk_interval):
-                    self.close_connection = True
-                    return
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    def _wait(self, seconds: float) -> bool:
-        """Sleep; False as soon as the site closes or the client goes away (frees the thread)."""
-        site = self.server.site
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            if site._closing.wait(min(remaining, 0.05)) or self._client_gone():
-                return False
-        return True
-
-    def _client_gone(self) -> bool:
-        try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            if not readable:
-                return False
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
-            return True
-
-
-_NOT_FOUND = Route.html("<!doctype html><html><body><h1>404 Not Found</h1></body></html>", status=404)
-_SERVER_ERROR = Route.html(
-    "<!doctype html><html><body><h1>500 Internal Server Error</h1></body></html>", status=500
-)
-
-
-class LocalSite:
-    """An HTTP server on 127.0.0.1 (free port) serving a route table from a daemon thread.
-
-    Use it as a context manager. Routes are looked up by path without query string, so
-    ``/a.html?utm_source=x`` is answered by ``/a.html`` (a route registered *with* a query
-    wins if present). Every request is logged (``requests``/``log``) so tests can assert what a
-    crawler fetched: robots.txt obeyed, nothing fetched twice.
-    """
-
-    def __init__(
-        self, routes: Mapping[str, Route | Responder] | None = None, *, host: str = "127.0.0.1"
-    ) -> None:
-        self._routes: dict[str, Route | Responder] = dict(routes or {})
-        self._bind_host = host
-        self._lock = threading.Lock()
-        self._log: list[RequestRecord] = []
-        self._errors: list[str] = []
-        self._conns: set[socket.socket] = set()
-        self._closing = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle
-
-    def start(self) -> Self:
-        """Bind, build routes (now that the absolute base URL is known), then serve."""
-        if self._server is not None:
-            return self
-        server = _Server((self._bind_host, 0), _Handler)
-        server.site = self
-        self._server = server
-        try:
-            self._build_routes()
-        except BaseException:
-            server.server_close()
-            self._server = None
-            raise
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"localsite-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def _build_routes(self) -> None:
-        """Hook for subclasses: add routes that need ``base_url``; runs before serving starts."""
-
-    def close(self) -> None:
-        """Stop serving, wake sleeping handlers and drop open connections. Idempotent."""
-        server = self._server
-        if server is None or self._closing.is_set():
-            return
-        self._closing.set()
-        if self._thread is not None:
-            server.shutdown()
-            self._thread.join(timeout=5)
-        server.server_close()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def closing(self) -> bool:
-        """True once ``close()`` was called."""
-        return self._closing.is_set()
-
-    @property
-    def running(self) -> bool:
-        """True while the serving thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
-
-    # -- addresses
-
-    @property
-    def host(self) -> str:
-        """The host name to put in ``allowed_domains`` (no port)."""
-        return self._bind_host
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("LocalSite is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``, without trailing slash."""
-        return f"http://{self._bind_host}:{self.port}"
-
-    def url(self, path: str) -> str:
-        """Absolute URL of a site path."""
-        return self.base_url + path
-
-    # -- routes
-
-    def add_route(self, path: str, route: Route | Responder) -> None:
-        """Add or replace a route; allowed while serving."""
-        with self._lock:
-            self._routes[path] = route
-
-    def add_routes(self, routes: Mapping[str, Route | Responder]) -> None:
-        with self._lock:
-            self._routes.update(routes)
-
-    @property
-    def routes(self) -> dict[str, Route | Responder]:
-        with self._lock:
-            return dict(self._routes)
-
-    def _resolve(self, record: RequestRecord) -> Route:
-        target = record.path
-        if target.startswith(("http://", "https://")):  # absolute-form request target
-            parts = urlsplit(target)
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-        path = target.split("?", 1)[0].split("#", 1)[0]
-        with self._lock:
-            found = self._routes.get(target) or self._routes.get(path) or self._routes.get(unquote(path))
-        if found is None:
-            return _NOT_FOUND
-        return found if isinstance(found, Route) else found(record)
-
-    # -- request log
-
-    def _record_request(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._log.append(record)
-
-    def _record_error(self, text: str) -> None:
-        with self._lock:
-            self._errors.append(text)
-
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._conns.add(conn)
-            else:
-                self._conns.discard(conn)
-
-    @property
-    def requests(self) -> list[str]:
-        """Request targets (path + query) in arrival order; a snapshot copy."""
-        with self._lock:
-            return [r.path for r in self._log]
-
-    @property
-    def log(self) -> list[RequestRecord]:
-        """Full request records (method, path, headers, time); a snapshot copy."""
-        with self._lock:
-            return list(self._log)
-
-    @property
-    def errors(self) -> list[str]:
-        """Tracebacks of unexpected handler failures (should stay empty)."""
-        with self._lock:
-            return list(self._errors)
-
-    def count(self, path: str) -> int:
-        """How often ``path`` was requested (query strings ignored unless ``path`` has one)."""
-        with self._lock:
-            targets = [r.path for r in self._log]
-        if "?" in path:
-            return targets.count(path)
-        return sum(1 for t in targets if t.split("?", 1)[0] == path)
-
-    def clear_requests(self) -> None:
-        """Forget the log, e.g. between two crawl runs of an incremental test."""
-        with self._lock:
-            self._log.clear()
 
 
 # --------------------------------------------------------------------------- the news site
@@ -728,6 +353,174 @@ def _hostile_routes(base_url: str, slow_seconds: float) -> dict[str, Route]:
     }
 
 
+def _front_page(
+    name: str,
+    base_url: str,
+    sections: Sequence[str],
+    front_items: Sequence[tuple[str, SourcePage]],
+    tracked: tuple[str, SourcePage] | None,
+    redirected: tuple[str, SourcePage] | None,
+    roles: Mapping[str, str],
+) -> Route:
+    """The front page: newest teasers, a tracking-parameter link, and links to non-articles."""
+    video_path, private_path, private_article_path = (
+        roles["video"],
+        roles["private"],
+        roles["private_article"],
+    )
+    teasers = "\n".join(_teaser(path, page) for path, page in front_items)
+    trending = ""
+    if tracked is not None:
+        trending = (
+            f'<section class="trending"><h2>Trending</h2><ul>'
+            f"{_teaser(tracked[0], tracked[1], href=base_url + roles['tracking'])}"
+            f'<li><a href="{tracked[0]}#comments">Join the discussion</a></li></ul></section>'
+        )
+    archive_link = (
+        f'<li><a href="{roles["redirect"]}">From the archive: {html.escape(redirected[1].title)}</a></li>'
+        if redirected is not None
+        else ""
+    )
+    more = (
+        '<section class="more"><h2>More</h2><ul>'
+        '<li><a href="/tag/top-stories/">Top stories</a></li>'
+        '<li><a href="/author/newsdesk/">Our newsdesk</a></li>'
+        f'<li><a href="{video_path}">Video: weekly news briefing</a></li>{archive_link}'
+        f'<li><a href="{private_path}">Staff only</a></li>'
+        f'<li><a href="{base_url}{private_article_path}">Embargoed draft</a></li>'
+        '<li><a href="https://partner.example/news/">Our partner site</a></li>'
+        "</ul></section>"
+    )
+    front_body = (
+        f"{_nav(name, sections)}\n<main>\n<h1>{html.escape(name)}: latest news</h1>\n"
+        f'<ul class="teasers">\n{teasers}\n</ul>\n{trending}\n{more}\n</main>\n{_footer()}'
+    )
+    return Route.html(
+        _page_html(
+            f"{name}: latest news",
+            front_body,
+            base_url=base_url,
+            path="/",
+            head='<meta property="og:type" content="website">\n',
+        )
+    )
+
+
+def _listing_pages(
+    name: str,
+    base_url: str,
+    sections: Sequence[str],
+    section_items: Mapping[str, Sequence[tuple[str, SourcePage]]],
+    tag_items: Sequence[tuple[str, SourcePage]],
+) -> dict[str, Route]:
+    """Section pages, plus a tag and an author page (listings a crawler must not archive)."""
+    routes: dict[str, Route] = {}
+    for section in sections:
+        items = section_items[section][:SECTION_LIMIT]
+        body = (
+            f"{_nav(name, sections)}\n<main>\n<h1>{html.escape(section.capitalize())}</h1>\n"
+            f'<ul class="teasers">\n{"".join(_teaser(p, pg) for p, pg in items)}\n</ul>\n'
+            f'<p><a href="/">Back to the front page</a></p>\n</main>\n{_footer()}'
+        )
+        path = f"/section/{section}/"
+        routes[path] = Route.html(
+            _page_html(section.capitalize(), body, base_url=base_url, path=path, site=name)
+        )
+
+    for path, heading in (("/tag/top-stories/", "Top stories"), ("/author/newsdesk/", "Newsdesk")):
+        items = tag_items
+        body = (
+            f"{_nav(name, sections)}\n<main>\n<h1>{heading}</h1>\n"
+            f'<ul class="teasers">\n{"".join(_teaser(p, pg) for p, pg in items)}\n</ul>\n</main>\n{_footer()}'
+        )
+        routes[path] = Route.html(
+            _page_html(
+                heading,
+                body,
+                base_url=base_url,
+                path=path,
+                site=name,
+                head='<meta property="og:type" content="profile">\n' if "author" in path else "",
+            )
+        )
+    return routes
+
+
+def _video_page(name: str, base_url: str, sections: Sequence[str], video_path: str) -> Route:
+    """A video page: a typical non-article the page-type check must reject."""
+    video_ld = {
+        "@context": "https://schema.org",
+        "@type": "VideoObject",
+        "name": "Weekly news briefing",
+        "description": "The week's top stories in two and a half minutes.",
+        "uploadDate": "2025-01-10T12:00:00+00:00",
+        "duration": "PT2M31S",
+        "thumbnailUrl": f"{base_url}/video/weekly-news-briefing.jpg",
+        "contentUrl": f"{base_url}/video/weekly-news-briefing.mp4",
+    }
+    video_head = (
+        '<meta property="og:type" content="video.other">\n'
+        '<meta property="og:title" content="Weekly news briefing">\n'
+        f'<meta property="og:video" content="{base_url}/video/weekly-news-briefing.mp4">\n'
+        f'<script type="application/ld+json">{json.dumps(video_ld)}</script>\n'
+    )
+    video_body = (
+        f"{_nav(name, sections)}\n<main>\n<h1>Weekly news briefing</h1>\n"
+        f'<video controls src="{base_url}/video/weekly-news-briefing.mp4"></video>\n'
+        "<p>The week's top stories in two and a half minutes.</p>\n</main>\n" + _footer()
+    )
+    return Route.html(
+        _page_html("Weekly news briefing", video_body, base_url=base_url, path=video_path, head=video_head)
+    )
+
+
+def _private_pages(private_path: str, private_article_path: str) -> dict[str, Route]:
+    """Robots-disallowed pages that look like articles: a polite crawler never requests them."""
+    secret_text = [
+        "This page is disallowed in robots.txt. A polite crawler never requests it, "
+        "even though the front page links to it and it looks like an article.",
+    ] * 4
+    return {
+        private_path: Route.html(
+            _synthetic_article(
+                "Internal: embargoed story", "2024-01-03T10:00:00+00:00", secret_text, lang="en"
+            )
+        ),
+        private_article_path: Route.html(
+            _synthetic_article("Embargoed draft", "2024-01-03T11:00:00+00:00", secret_text, lang="en")
+        ),
+    }
+
+
+def _sitemaps_and_robots(
+    name: str,
+    base_url: str,
+    sections: Sequence[str],
+    video_path: str,
+    common: Sequence[tuple[str, SourcePage]],
+    sitemap_items: Sequence[tuple[str, SourcePage]],
+    hostile_paths: Mapping[str, str],
+) -> dict[str, Route]:
+    """A sitemap index (news sitemap + pages sitemap) and the robots.txt that names it."""
+    page_entries: list[tuple[str, str | None]] = [
+        (base_url + "/", None),
+        *[(f"{base_url}/section/{s}/", None) for s in sections],
+        (base_url + video_path, "2025-01-10T12:00:00+00:00"),
+    ]
+    for path, page in sitemap_items:
+        dt = page.published_dt
+        page_entries.append((base_url + path, dt.isoformat() if dt else None))
+    page_entries.extend((base_url + path, HOSTILE_DATE) for path in hostile_paths.values())
+    return {
+        "/sitemap-news.xml": Route.xml(_news_sitemap(name, base_url, common)),
+        "/sitemap-pages.xml": Route.xml(_urlset(page_entries)),
+        "/sitemap_index.xml": Route.xml(_sitemap_index(base_url, ["sitemap-news.xml", "sitemap-pages.xml"])),
+        "/robots.txt": Route.text(
+            f"User-agent: *\nDisallow: /private/\n\nSitemap: {base_url}/sitemap_index.xml\n"
+        ),
+    }
+
+
 def build_news_site(
     pages: Sequence[SourcePage],
     base_url: str,
@@ -787,140 +580,22 @@ def build_news_site(
         roles["redirect_target"] = redirected[0]
         routes[roles["redirect"]] = Route.redirect(base_url + redirected[0])
 
-    # Front page.
-    teasers = "\n".join(_teaser(path, page) for path, page in front_items)
-    trending = ""
-    if tracked is not None:
-        trending = (
-            f'<section class="trending"><h2>Trending</h2><ul>'
-            f"{_teaser(tracked[0], tracked[1], href=base_url + roles['tracking'])}"
-            f'<li><a href="{tracked[0]}#comments">Join the discussion</a></li></ul></section>'
-        )
-    archive_link = (
-        f'<li><a href="{roles["redirect"]}">From the archive: {html.escape(redirected[1].title)}</a></li>'
-        if redirected is not None
-        else ""
-    )
-    more = (
-        '<section class="more"><h2>More</h2><ul>'
-        '<li><a href="/tag/top-stories/">Top stories</a></li>'
-        '<li><a href="/author/newsdesk/">Our newsdesk</a></li>'
-        f'<li><a href="{video_path}">Video: weekly news briefing</a></li>{archive_link}'
-        f'<li><a href="{private_path}">Staff only</a></li>'
-        f'<li><a href="{base_url}{private_article_path}">Embargoed draft</a></li>'
-        '<li><a href="https://partner.example/news/">Our partner site</a></li>'
-        "</ul></section>"
-    )
-    front_body = (
-        f"{_nav(name, sections)}\n<main>\n<h1>{html.escape(name)}: latest news</h1>\n"
-        f'<ul class="teasers">\n{teasers}\n</ul>\n{trending}\n{more}\n</main>\n{_footer()}'
-    )
-    routes["/"] = Route.html(
-        _page_html(
-            f"{name}: latest news",
-            front_body,
-            base_url=base_url,
-            path="/",
-            head='<meta property="og:type" content="website">\n',
-        )
-    )
-
-    # Section pages.
+    routes["/"] = _front_page(name, base_url, sections, front_items, tracked, redirected, roles)
     section_items: dict[str, list[tuple[str, SourcePage]]] = {s: [] for s in sections}
     for item in [*common, *([only_section] if only_section else [])]:
         section_items[item[1].section].append(item)
-    for section in sections:
-        items = section_items[section][:SECTION_LIMIT]
-        body = (
-            f"{_nav(name, sections)}\n<main>\n<h1>{html.escape(section.capitalize())}</h1>\n"
-            f'<ul class="teasers">\n{"".join(_teaser(p, pg) for p, pg in items)}\n</ul>\n'
-            f'<p><a href="/">Back to the front page</a></p>\n</main>\n{_footer()}'
-        )
-        path = f"/section/{section}/"
-        routes[path] = Route.html(
-            _page_html(section.capitalize(), body, base_url=base_url, path=path, site=name)
-        )
-
-    # Tag and author pages: listings, not articles.
-    for path, heading in (("/tag/top-stories/", "Top stories"), ("/author/newsdesk/", "Newsdesk")):
-        items = common[:3]
-        body = (
-            f"{_nav(name, sections)}\n<main>\n<h1>{heading}</h1>\n"
-            f'<ul class="teasers">\n{"".join(_teaser(p, pg) for p, pg in items)}\n</ul>\n</main>\n{_footer()}'
-        )
-        routes[path] = Route.html(
-            _page_html(
-                heading,
-                body,
-                base_url=base_url,
-                path=path,
-                site=name,
-                head='<meta property="og:type" content="profile">\n' if "author" in path else "",
-            )
-        )
-
-    # Video page: a typical non-article the page-type check must reject.
-    video_ld = {
-        "@context": "https://schema.org",
-        "@type": "VideoObject",
-        "name": "Weekly news briefing",
-        "description": "The week's top stories in two and a half minutes.",
-        "uploadDate": "2025-01-10T12:00:00+00:00",
-        "duration": "PT2M31S",
-        "thumbnailUrl": f"{base_url}/video/weekly-news-briefing.jpg",
-        "contentUrl": f"{base_url}/video/weekly-news-briefing.mp4",
-    }
-    video_head = (
-        '<meta property="og:type" content="video.other">\n'
-        '<meta property="og:title" content="Weekly news briefing">\n'
-        f'<meta property="og:video" content="{base_url}/video/weekly-news-briefing.mp4">\n'
-        f'<script type="application/ld+json">{json.dumps(video_ld)}</script>\n'
-    )
-    video_body = (
-        f"{_nav(name, sections)}\n<main>\n<h1>Weekly news briefing</h1>\n"
-        f'<video controls src="{base_url}/video/weekly-news-briefing.mp4"></video>\n'
-        "<p>The week's top stories in two and a half minutes.</p>\n</main>\n" + _footer()
-    )
-    routes[video_path] = Route.html(
-        _page_html("Weekly news briefing", video_body, base_url=base_url, path=video_path, head=video_head)
-    )
-
-    # Private, robots-disallowed pages that look like articles.
-    secret_text = [
-        "This page is disallowed in robots.txt. A polite crawler never requests it, "
-        "even though the front page links to it and it looks like an article.",
-    ] * 4
-    routes[private_path] = Route.html(
-        _synthetic_article("Internal: embargoed story", "2024-01-03T10:00:00+00:00", secret_text, lang="en")
-    )
-    routes[private_article_path] = Route.html(
-        _synthetic_article("Embargoed draft", "2024-01-03T11:00:00+00:00", secret_text, lang="en")
-    )
-
+    routes.update(_listing_pages(name, base_url, sections, section_items, common[:3]))
+    routes[video_path] = _video_page(name, base_url, sections, video_path)
+    routes.update(_private_pages(private_path, private_article_path))
     # Feeds.
     rss_items = common[:RSS_LIMIT] + ([only_rss] if only_rss else [])
     routes["/rss.xml"] = Route.xml(_rss(name, base_url, rss_items), content_type="application/rss+xml")
     routes["/atom.xml"] = Route.xml(_atom(name, base_url, rss_items), content_type="application/atom+xml")
 
-    # Sitemaps.
     hostile_paths = dict(HOSTILE_PATHS) if hostile else {}
-    news_items = list(common)
-    page_entries: list[tuple[str, str | None]] = [
-        (base_url + "/", None),
-        *[(f"{base_url}/section/{s}/", None) for s in sections],
-        (base_url + video_path, "2025-01-10T12:00:00+00:00"),
-    ]
-    for path, page in [*common, *([only_sitemap] if only_sitemap else [])]:
-        dt = page.published_dt
-        page_entries.append((base_url + path, dt.isoformat() if dt else None))
-    page_entries.extend((base_url + path, HOSTILE_DATE) for path in hostile_paths.values())
-    routes["/sitemap-news.xml"] = Route.xml(_news_sitemap(name, base_url, news_items))
-    routes["/sitemap-pages.xml"] = Route.xml(_urlset(page_entries))
-    routes["/sitemap_index.xml"] = Route.xml(
-        _sitemap_index(base_url, ["sitemap-news.xml", "sitemap-pages.xml"])
-    )
-    routes["/robots.txt"] = Route.text(
-        f"User-agent: *\nDisallow: /private/\n\nSitemap: {base_url}/sitemap_index.xml\n"
+    sitemap_items = [*common, *([only_sitemap] if only_sitemap else [])]
+    routes.update(
+        _sitemaps_and_robots(name, base_url, sections, video_path, common, sitemap_items, hostile_paths)
     )
     if hostile:
         routes.update(_hostile_routes(base_url, slow_seconds))
@@ -929,8 +604,8 @@ def build_news_site(
         "front": [p for p, _ in front_items],
         "sections": [p for items in section_items.values() for p, _ in items[:SECTION_LIMIT]],
         "rss": [p for p, _ in rss_items],
-        "news_sitemap": [p for p, pg in news_items if pg.published_dt is not None],
-        "pages_sitemap": [p for p, _ in [*common, *([only_sitemap] if only_sitemap else [])]],
+        "news_sitemap": [p for p, pg in common if pg.published_dt is not None],
+        "pages_sitemap": [p for p, _ in sitemap_items],
     }
     return SiteLayout(
         base_url=base_url,
@@ -1021,7 +696,7 @@ class NewsSite(LocalSite):
 
 def load_demo_pages() -> list[SourcePage]:
     """The six real pages bundled with Dateline for ``dateline crawl --demo``."""
-    root = resources.files("dateline") / "demo_pages"
+    root = resources.files("demosite") / "demo_pages"
     entries = json.loads((root / "pages.json").read_text(encoding="utf-8"))
     pages = []
     for entry in entries:
@@ -1044,18 +719,3 @@ def serve_demo(*, name: str = "demo-news", hostile: bool = False) -> Iterator[Ne
     """Serve the bundled demo pages as a local news site for the duration of the block."""
     with NewsSite(load_demo_pages(), name=name, hostile=hostile) as site:
         yield site
-
-
-def main() -> None:
-    """``python -m dateline.localsite``: serve the demo site until Ctrl-C (manual checks)."""
-    with serve_demo() as site:
-        print(f"Serving {site.name} at {site.base_url}/ (Ctrl-C to stop)")
-        for url in site.expected_articles():
-            print(" ", url)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
-
-
-if __name__ == "__main__":
-    main()
