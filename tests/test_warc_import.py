@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import shutil
 import threading
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,9 @@ SKIPPED = {
 
 
 def import_files(tmp_path: Path, archive: str, uris: list[str], **kw: Any) -> ImportStats:
-    return import_warc(archive, uris, build_selection(write_sites(tmp_path), **kw), workers=2)
+    """One spawned extraction worker: these tests are about reading and counting, not the pool
+    (a worker's start costs ~4 s CPU; the folder and CC-NEWS tests keep a pool of two)."""
+    return import_warc(archive, uris, build_selection(write_sites(tmp_path), **kw), workers=1)
 
 
 def assert_mixed_counts(stats: ImportStats) -> None:
@@ -55,16 +59,33 @@ def assert_mixed_counts(stats: ImportStats) -> None:
     assert stats.responses == 9 and stats.records == 19  # 9 responses + 8 requests + warcinfo + damage
 
 
-def test_every_record_is_counted_and_articles_point_into_the_file(tmp_path: Path) -> None:
+@dataclass
+class Imported:
+    """The mixed WARC imported once from a folder into a fresh local archive (a pool of two)."""
+
+    folder: Path
+    sites: Path
+    archive: str
+    stats: ImportStats
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Imported:
+    """Shared by tests that only read the archive, or work on their own copy of it."""
+    tmp_path = tmp_path_factory.mktemp("imported")
     folder = tmp_path / "warcs"
     folder.mkdir()
-    data, _, urls = mixed_warc()
-    (folder / "mixed.warc.gz").write_bytes(data)
+    (folder / "mixed.warc.gz").write_bytes(mixed_warc()[0])
     (folder / "notes.txt").write_text("not a WARC")  # a folder import takes only WARC files
-    archive = str(tmp_path / "archive")
-    selection = build_selection(write_sites(tmp_path))
-    stats = import_warc(archive, [(folder / "mixed.warc.gz").as_uri()], selection, workers=2)
-    assert_mixed_counts(stats)
+    archive, sites = str(tmp_path / "archive"), write_sites(tmp_path)
+    stats = import_warc(archive, [(folder / "mixed.warc.gz").as_uri()], build_selection(sites), workers=2)
+    return Imported(folder, sites, archive, stats)
+
+
+def test_every_record_is_counted_and_articles_point_into_the_file(imported: Imported) -> None:
+    folder, archive, urls = imported.folder, imported.archive, mixed_warc()[2]
+    selection = build_selection(imported.sites)
+    assert_mixed_counts(imported.stats)
 
     reader = ArchiveReader(open_store(archive))
     records = {r.site: r for r in reader.iter_records()}
@@ -97,12 +118,10 @@ def _expand(folder: Path) -> list[str]:
     return found
 
 
-def test_reextract_reads_imported_pointers(tmp_path: Path) -> None:
-    path = tmp_path / "mixed.warc.gz"
-    path.write_bytes(mixed_warc()[0])
+def test_reextract_reads_imported_pointers(imported: Imported, tmp_path: Path) -> None:
     archive = str(tmp_path / "archive")
-    import_files(tmp_path, archive, [path.as_uri()])
-    manifest = reextract_site(archive, "mainichi", "reextract-1", sites_file=str(tmp_path / "sites.yaml"))
+    shutil.copytree(imported.archive, archive)  # its own copy: re-extraction writes a run
+    manifest = reextract_site(archive, "mainichi", "reextract-1", sites_file=str(imported.sites))
     assert (manifest.stats.unchanged, manifest.stats.failed) == (1, 0)
 
 
@@ -284,7 +303,7 @@ def test_a_crawled_and_an_imported_article_are_one_record(demo_site: Any, tmp_pa
     path.write_bytes(warc.data())
     sites = tmp_path / "crawled-sites.yaml"
     sites.write_text(yaml.safe_dump({"sites": [config]}), encoding="utf-8")
-    stats = import_warc(archive, [path.as_uri()], build_selection(sites), workers=2)
+    stats = import_warc(archive, [path.as_uri()], build_selection(sites), workers=1)
     count = len(demo_site.expected_articles())
     assert stats.already_archived == 2 * count  # the same and the tracking URL: skipped as in a crawl
     # the other URL: the same version (same canonical) or an alias of it (same text), stored once
