@@ -3,8 +3,9 @@
 `crawl_sites` crawls a list of sites (one shard) in ONE crawl process (one Scrapy crawler per
 site), each while holding that site's slot (a one-slot Prefect global concurrency limit,
 ``crawl-site-<name>``), so runs of one site never overlap however many workers share the
-pool; a site whose slot stays taken after a brief wait ends ``Skipped``, naming who holds
-it; one site failing never stops the others. `crawl_all` splits the selection into shards
+pool; a site's slot is freed as soon as its crawler closes, not when the process ends; a
+site whose slot stays taken after a brief wait ends ``Skipped``, naming who holds it; one
+site failing never stops the others, and a crash is retried for the unfinished sites only. `crawl_all` splits the selection into shards
 and runs them here or, with ``dispatch="pool"``, as `crawl-shard` runs on the work pool
 (``flows.pool``); it keeps a progress artifact moving and leaves one summary table and one
 report for the dashboard. `crawl_site` is the same for one site. Final states: see
@@ -13,20 +14,15 @@ report for the dashboard. `crawl_site` is the same for one site. Final states: s
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from uuid import UUID
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowFilter,
@@ -43,25 +39,24 @@ from archive.records import RunManifest
 from core import progress
 from core.config import DEFAULT_ARCHIVE, Site, load_sites
 from flows import engine_log, pool, slots
+from flows.progress import RunProgress
 from flows.report import (
     RunNotCompleted,
     SiteResult,
     Thresholds,
     over_threshold,
-    progress_note,
-    run_percent,
     run_report_markdown,
-    site_fraction,
     site_url,
     summary_row,
     verdict,
 )
 from flows.slots import site_limit_name
-from spiders.crawljob import CrawlProcessError, run_sites_crawl
+from spiders.crawljob import CrawlOutcome, CrawlProcessError, run_sites_crawl
+
+__all__ = ["RunProgress", "crawl_all", "crawl_site", "crawl_sites", "log_line"]
 
 SKIPPED = "Skipped"
 PARTIAL = "Partial"
-PROGRESS_MIN_INTERVAL = 1.0
 
 engine_log.install()  # before the engine runs crawl-all: a designed Failed/Skipped end is no ERROR
 
@@ -105,8 +100,8 @@ class SiteRun:
 
 
 class SitesCrawlError(CrawlProcessError):
-    """The crawl process died before some sites completed; carries every site's ``SiteRun``
-    (read after the last retry, so the sites that did complete keep their manifests)."""
+    """The crawl process died before some sites completed; carries those sites' ``SiteRun``
+    (the sites that did complete were reported as they finished: ``SitesInFlight``)."""
 
     def __init__(self, message: str, runs: dict[str, SiteRun]) -> None:
         super().__init__(message, runs)
@@ -116,20 +111,62 @@ class SitesCrawlError(CrawlProcessError):
         return str(self.args[0])
 
 
+def _site_run(outcome: CrawlOutcome) -> SiteRun:
+    error = None if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
+    return SiteRun(outcome.manifest if outcome.manifest_key else None, error)
+
+
+class SitesInFlight:
+    """The sites of one crawl task still without a final report, each holding its slot.
+
+    Why: a site is final as soon as its crawler closes (``run_sites_crawl(on_site_done=...)``),
+    and its slot is freed then, so the next hourly run of a fast site is not held up by a slow
+    site of the same process; a retry after a crash crawls only the sites still in flight (a
+    finished site no longer holds its slot: crawling it again could overlap its next run)."""
+
+    def __init__(self, held: dict[str, ExitStack]) -> None:
+        self.held = held  # each site's slot, released when its stack closes
+        self.runs: dict[str, SiteRun] = {}  # the final reports so far
+
+    def pending(self) -> list[str]:
+        return [name for name in self.held if name not in self.runs]
+
+    def finish(self, name: str, run: SiteRun) -> None:
+        """Keep ``name``'s final report and free its slot (a failed release leaves the slot to
+        its lease, no longer renewed: it runs out within a minute)."""
+        self.runs[name] = run
+        try:
+            self.held[name].close()
+        except Exception as e:
+            get_run_logger().warning("[%s] slot not released at once (its lease runs out): %s", name, e)
+
+
+def _log_counts(name: str, outcome: CrawlOutcome) -> None:
+    s = outcome.manifest.stats
+    get_run_logger().info(
+        "[%s] %d discovered, %d fetched, %d new, %d new versions, %d already archived, %d failed in %.1f s",
+        name, s.discovered, s.fetched, s.stored_new, s.stored_new_version, s.skipped_archived, s.failed,
+        s.seconds,
+    )  # fmt: skip
+
+
 @task(
-    name="crawl-sites-process", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_retry_crash_only
-)
+    name="crawl-sites-process", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_retry_crash_only,
+    cache_policy=NO_CACHE,  # its input holds live slots: nothing to cache or hash
+)  # fmt: skip
 def crawl_sites_process(
-    site_names: list[str],
+    inflight: SitesInFlight,
     sites_file: str | None,
     archive: str,
     refresh: bool,
     settings: dict[str, Any] | None,
 ) -> dict[str, SiteRun]:
-    """ONE crawl process for ``site_names`` (a crash is retried for all of them: each resumes
-    from the archive, so the sites that had completed cost only their listings again)."""
+    """ONE crawl process for the sites of ``inflight`` still without a final report; each site
+    is reported (and its slot freed) as soon as its crawler closes. A crash is retried for the
+    sites it cut short only; each resumes from the archive."""
+    names = inflight.pending()
     sites = load_sites(sites_file)
-    selected = sites.select(site_names)
+    selected = sites.select(names)
     by_name = {s.name: s for s in selected}
     logger = get_run_logger()
 
@@ -140,6 +177,10 @@ def crawl_sites_process(
         else:
             logger.warning("[%s] %s", site_name, log_line(site, line))
 
+    def on_site_done(name: str, outcome: CrawlOutcome) -> None:
+        _log_counts(name, outcome)
+        inflight.finish(name, _site_run(outcome))
+
     outcomes = run_sites_crawl(
         selected,
         {s.name: sites.user_agent_for(s) for s in selected},
@@ -148,22 +189,21 @@ def crawl_sites_process(
         refresh=refresh,
         settings=settings,
         on_log=on_log,
+        on_site_done=on_site_done,
     )
-    runs: dict[str, SiteRun] = {}
+    crashed: dict[str, SiteRun] = {}
     for name, outcome in outcomes.items():
-        s = outcome.manifest.stats
-        logger.info(
-            "[%s] %d discovered, %d fetched, %d new, %d new versions, %d already archived, %d failed in %.1f s",
-            name, s.discovered, s.fetched, s.stored_new, s.stored_new_version, s.skipped_archived, s.failed,
-            s.seconds,
-        )  # fmt: skip
-        error = None if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
-        runs[name] = SiteRun(outcome.manifest if outcome.manifest_key else None, error)
-    crashed = [n for n, o in outcomes.items() if isinstance(o.error, CrawlProcessError)]
+        if name in inflight.runs:
+            continue
+        _log_counts(name, outcome)
+        if isinstance(outcome.error, CrawlProcessError):
+            crashed[name] = _site_run(outcome)  # still in flight: its slot is kept for the retry
+        else:
+            inflight.finish(name, _site_run(outcome))
     if crashed:
-        first = outcomes[crashed[0]].error
-        raise SitesCrawlError(f"{len(crashed)} of {len(outcomes)} site(s) did not complete: {first}", runs)
-    return runs
+        first = outcomes[next(iter(crashed))].error
+        raise SitesCrawlError(f"{len(crashed)} of {len(outcomes)} site(s) did not complete: {first}", crashed)
+    return {name: inflight.runs[name] for name in names}
 
 
 # -- one site at a time (flows/slots.py) ------------------------------------------------------
@@ -282,10 +322,11 @@ def crawl_sites(
         if tracker is not None:
             progress.add_listener(tracker.on_stats)
             held_slots.callback(progress.remove_listener, tracker.on_stats)
-        held: list[Site] = []
+        held: dict[str, ExitStack] = {}  # one stack per site: its slot is freed when it is final
         for site in selected:
-            if hold_site_slot(held_slots, site.name, wait_for_previous_seconds):
-                held.append(site)
+            slot = held_slots.enter_context(ExitStack())
+            if hold_site_slot(slot, site.name, wait_for_previous_seconds):
+                held[site.name] = slot
                 continue
             state = _skipped_state(site, wait_for_previous_seconds)
             results[site.name] = SiteResult(
@@ -294,18 +335,19 @@ def crawl_sites(
             if tracker is not None:
                 tracker.site_done(site.name)
         if held:
-            names = [s.name for s in held]
-            state = crawl_sites_process(names, sites_file, archive, refresh, settings, return_state=True)
-            runs = _site_runs(state, names)
-            for site in held:
-                results[site.name] = _run_result(site, runs[site.name], thresholds)
-                if tracker is not None:
-                    tracker.site_done(site.name)
+            inflight = SitesInFlight(held)
+            state = crawl_sites_process(inflight, sites_file, archive, refresh, settings, return_state=True)
+            runs = {**_site_runs(state, inflight.pending()), **inflight.runs}
+            for site in selected:
+                if site.name in held:
+                    results[site.name] = _run_result(site, runs[site.name])
+                    if tracker is not None:
+                        tracker.site_done(site.name)
     return [results[s.name] for s in selected]
 
 
 def _site_runs(state: State, names: list[str]) -> dict[str, SiteRun]:
-    """Every site's run from the crawl task's final state (after its retries)."""
+    """The runs of ``names`` (the sites still in flight) from the crawl task's final state."""
     result = state.result(raise_on_failure=False)
     if isinstance(result, dict):
         return {n: result.get(n) or SiteRun(None, "no result for this site") for n in names}
@@ -314,20 +356,29 @@ def _site_runs(state: State, names: list[str]) -> dict[str, SiteRun]:
     return {n: runs.get(n) or SiteRun(None, error) for n in names}
 
 
-def _run_result(site: Site, run: SiteRun, thresholds: Thresholds) -> SiteResult:
-    """What one site's part of the crawl process came to (as its crawl-site state would say)."""
-    if run.manifest is None or (run.error is not None and not run.manifest.stats.unreachable):
+def _run_result(site: Site, run: SiteRun) -> SiteResult:
+    """What one site's part of the crawl process came to (thresholds are applied by the summary
+    and the verdict, from the manifest)."""
+    manifest = run.manifest
+    if manifest is None or (run.error is not None and not manifest.stats.unreachable):
         error = (run.error or "no run manifest").splitlines()[0][:300]
-        get_run_logger().warning("[%s] site could not be crawled (%s): %s", site.name, site_url(site), error)
-        return SiteResult(site.name, run.manifest, error=error)
-    return _site_result(site, _site_state(site, run.manifest, thresholds))
+    elif manifest.stats.unreachable:
+        error = _unreachable(site, manifest)
+    else:
+        return SiteResult(site.name, manifest)
+    get_run_logger().warning("[%s] site could not be crawled (%s): %s", site.name, site_url(site), error)
+    return SiteResult(site.name, manifest, error=error)
+
+
+def _unreachable(site: Site, manifest: RunManifest) -> str:
+    reasons = ", ".join(sorted(manifest.stats.failures_by_reason))
+    return f"{site.name}: unreachable at {site_url(site)} ({reasons})"
 
 
 def _site_state(site: Site, manifest: RunManifest, thresholds: Thresholds) -> State:
     s = manifest.stats
     if s.unreachable:
-        reasons = ", ".join(sorted(s.failures_by_reason))
-        return Failed(message=f"{site.name}: unreachable at {site_url(site)} ({reasons})", data=manifest)
+        return Failed(message=_unreachable(site, manifest), data=manifest)
     if over_threshold(manifest, thresholds):
         return Completed(name=PARTIAL, message=f"{site.name}: {s.failed} page(s) failed", data=manifest)
     return Completed(
@@ -336,79 +387,6 @@ def _site_state(site: Site, manifest: RunManifest, thresholds: Thresholds) -> St
 
 
 # -- the whole run -------------------------------------------------------------------------------
-
-
-class RunProgress:
-    """Feeds the run's progress artifact from the crawl child's events (every ~2 s). The sites
-    of a run are crawled at once: each site's live fraction is kept, finished sites count 1."""
-
-    def __init__(self, sites: list[str]) -> None:
-        self.sites = sites
-        self.fractions: dict[str, float] = {}  # running sites, by name
-        self.finished: set[str] = set()
-        self.last = 0.0
-        self.percent = 0.0  # shown so far: the bar never moves back when discovery finds more
-        self.lock = threading.Lock()
-        self.artifact_id = cast(
-            UUID,
-            create_progress_artifact(
-                0.0, key="crawl-progress", description=f"0 of {len(sites)} site(s) done"
-            ),
-        )
-
-    @property
-    def done(self) -> int:
-        return len(self.finished)
-
-    def on_stats(self, site: str, stats: dict[str, Any]) -> None:
-        if site not in self.sites or site in self.finished:
-            return
-        if stats.get("finish_reason") is not None:  # the site's crawler closed (spiders.extensions)
-            self.finished.add(site)
-            self.fractions.pop(site, None)
-        else:
-            self.fractions[site] = site_fraction(stats)
-        if time.monotonic() - self.last < PROGRESS_MIN_INTERVAL:
-            return
-        note = progress_note(site, stats)
-        if len(self.sites) > 1:
-            note += f" ({self.done} of {len(self.sites)} site(s) done)"
-        self._update(self._percent(), note)
-
-    def _percent(self) -> float:
-        return run_percent(self.done, len(self.sites), sum(self.fractions.values()))
-
-    def show(self, percent: float, note: str) -> None:
-        """Progress read from elsewhere (the shard runs of a pool dispatch)."""
-        self._update(percent, note)
-
-    def site_done(self, site: str) -> None:
-        self.finished.add(site)
-        self.fractions.pop(site, None)
-        self._update(self._percent(), f"{self.done} of {len(self.sites)} site(s) done")
-
-    def _update(self, percent: float, note: str) -> None:
-        """Never lets a dashboard hiccup stop a crawl."""
-        with self.lock:
-            self.last = time.monotonic()
-            self.percent = max(self.percent, percent)
-            try:
-                update_progress_artifact(self.artifact_id, self.percent, description=note)
-            except Exception as e:
-                get_run_logger().debug("progress artifact not updated: %s", e)
-
-
-def _site_result(site: Site, state: State) -> SiteResult:
-    """What one crawl-site subflow came to, read from its final state."""
-    result = state.result(raise_on_failure=False)
-    manifest = result if isinstance(result, RunManifest) else None
-    if state.is_cancelled():
-        return SiteResult(site.name, manifest, skipped=state.message or "previous run still going")
-    if state.is_failed() or state.is_crashed():
-        error = (state.message or f"{type(result).__name__}: {result}").splitlines()[0][:300]
-        get_run_logger().warning("[%s] site could not be crawled (%s): %s", site.name, site_url(site), error)
-        return SiteResult(site.name, manifest, error=error)
-    return SiteResult(site.name, manifest)
 
 
 def _final_state(results: list[SiteResult], thresholds: Thresholds, rows: list[dict[str, Any]]) -> State:
@@ -435,13 +413,15 @@ def crawl_all(
     shard_size: int = pool.DEFAULT_SHARD_SIZE,
     dispatch: Literal["local", "pool"] = "local",
     shard_deployment: str = pool.SHARD_DEPLOYMENT,
+    shard_start_timeout_seconds: float = pool.START_TIMEOUT_SECONDS,
 ) -> State:
     """Crawl the selected (default: all) sites; one site failing does not stop the others.
 
     The sites are split into shards of at most ``shard_size`` (``flows.pool.split_shards``).
     ``dispatch="local"`` crawls the shards here, one after another; ``"pool"`` starts each as a
     `crawl-shard` flow run of ``shard_deployment`` on the work pool, all at once, and waits for
-    them, so the pool's workers (on any machine) share the run.
+    them, so the pool's workers (on any machine) share the run; a shard run no worker started
+    within ``shard_start_timeout_seconds`` is cancelled and its sites get error rows.
 
     Completed: every site ran within the thresholds. Completed named "Partial": some site
     failed more pages than ``max_failed_share`` (or ``max_failed_pages``). Failed: a site could
@@ -458,7 +438,9 @@ def crawl_all(
         params = {"sites_file": sites_file, "archive": archive, "refresh": refresh, "settings": settings,
                   "max_failed_share": max_failed_share, "max_failed_pages": max_failed_pages,
                   "wait_for_previous_seconds": wait_for_previous_seconds}  # fmt: skip
-        results = pool.run_on_pool(shards, params, shard_deployment, archive, tracker)
+        results = pool.run_on_pool(
+            shards, params, shard_deployment, archive, tracker, shard_start_timeout_seconds
+        )
     else:
         results = [
             result

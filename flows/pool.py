@@ -5,7 +5,9 @@ Why: sites are independent, so one hourly run is shared by every worker of the p
 machine. Nothing travels through a worker's memory or result storage: a shard leaves a small
 table artifact on the server (per site: the run manifest's key, or why it did not run) and the
 manifest itself is in the archive, which every worker reads. A shard run that crashes, is
-cancelled or leaves no row for a site gives that site an error row: no site is ever lost.
+cancelled or leaves no row for a site gives that site an error row: no site is ever lost. A
+shard no worker picks up (all busy, none running) is cancelled after ``start_timeout`` (default:
+the hourly period), so the run still ends and says why those sites were not crawled.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from prefect import get_run_logger
@@ -26,25 +28,25 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterId,
 )
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.responses import OrchestrationResult
 from prefect.context import get_run_context
 from prefect.deployments import run_deployment
+from prefect.states import Cancelled
 
 from archive.records import RunManifest
 from archive.store import open_store
 from core.config import Site
+from flows.progress import PROGRESS_KEY, RunProgress
 from flows.report import SiteResult, Thresholds, manifest_key, site_url, summary_row
-
-if TYPE_CHECKING:
-    from flows.crawl import RunProgress
 
 T = TypeVar("T")
 
 SHARD_DEPLOYMENT = "crawl-shard/pool"  # prefect.yaml
 DEFAULT_SHARD_SIZE = 25
 RESULTS_KEY = "crawl-shard-results"
-PROGRESS_KEY = "crawl-progress"
 POLL_SECONDS = 2.0
+START_TIMEOUT_SECONDS = 3600.0  # the hourly period: a shard not started by the next run is given up
 API_CHUNK = 100  # ids per filter request (the server answers at most 200 rows)
 
 
@@ -135,6 +137,7 @@ class ShardRun:
     sites: list[Site]
     run: FlowRun
     ended: str | None = None  # final state name, once final
+    state_type: StateType | None = None  # as last read
     message: str = ""
     percent: float = 0.0  # of this shard, from its progress artifact
 
@@ -167,6 +170,7 @@ def _poll(client: SyncPrefectClient, runs: list[ShardRun]) -> None:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids)
         )
         for run in found:
+            going[run.id].state_type = run.state.type if run.state is not None else None
             if run.state is not None and run.state.is_final():
                 going[run.id].ended, going[run.id].message = run.state.name, run.state.message or ""
         for gone in set(ids) - {run.id for run in found}:  # deleted from the server: never final
@@ -193,13 +197,42 @@ def _show(runs: list[ShardRun], tracker: RunProgress) -> None:
     tracker.show(percent, f"{done} of {total} site(s) done; {running} of {len(runs)} shard run(s) going")
 
 
-def wait_shards(runs: list[ShardRun], tracker: RunProgress, poll_seconds: float = POLL_SECONDS) -> None:
-    """Until every shard run is final; the parent's progress bar follows the shards' bars. A busy
-    API only delays the answer (polling goes on)."""
+def not_started_message(start_timeout: float) -> str:
+    return f"shard not started: no worker picked it up within {start_timeout:g} s"
+
+
+def cancel_unstarted(client: SyncPrefectClient, runs: list[ShardRun], start_timeout: float) -> None:
+    """Cancel the shard runs still Scheduled (or Late): no worker took them. A run a worker
+    took meanwhile refuses the change and is waited for as any other."""
+    message = not_started_message(start_timeout)
+    for shard in runs:
+        if shard.ended is None and shard.state_type == StateType.SCHEDULED:
+            result: OrchestrationResult[Any] = client.set_flow_run_state(
+                shard.run.id, Cancelled(message=message)
+            )
+            if result.state is not None and result.state.is_cancelled():
+                shard.ended, shard.message = result.state.name, message
+                get_run_logger().warning(
+                    "shard run '%s': %s; its sites get error rows", shard.run.name, message
+                )
+
+
+def wait_shards(
+    runs: list[ShardRun],
+    tracker: RunProgress,
+    poll_seconds: float = POLL_SECONDS,
+    start_timeout: float = START_TIMEOUT_SECONDS,
+) -> None:
+    """Until every shard run is final, cancelling those no worker started within
+    ``start_timeout`` s; the parent's progress bar follows the shards' bars. A busy API only
+    delays the answer (polling goes on)."""
+    give_up_at = time.monotonic() + start_timeout
     with get_client(sync_client=True) as client:
         while any(r.ended is None for r in runs):
             try:
                 _poll(client, runs)
+                if time.monotonic() >= give_up_at:
+                    cancel_unstarted(client, runs, start_timeout)
             except Exception as e:
                 get_run_logger().debug("shard runs not read (asked again): %s", e)
             _show(runs, tracker)
@@ -220,12 +253,18 @@ def outcomes(runs: list[ShardRun]) -> list[ShardOutcome]:
 
 
 def run_on_pool(
-    shards: list[list[Site]], params: dict[str, Any], deployment: str, archive: str, tracker: RunProgress
+    shards: list[list[Site]],
+    params: dict[str, Any],
+    deployment: str,
+    archive: str,
+    tracker: RunProgress,
+    start_timeout: float = START_TIMEOUT_SECONDS,
 ) -> list[SiteResult]:
-    """Start all shards at once on the pool, wait for them, and read back one result per site."""
+    """Start all shards at once on the pool, wait for them (a shard no worker started within
+    ``start_timeout`` s is cancelled), and read back one result per site."""
     runs = start_shards(shards, params, deployment)
     get_run_logger().info("%d site(s) in %d shard run(s) of %s", sum(map(len, shards)), len(runs), deployment)
-    wait_shards(runs, tracker)
+    wait_shards(runs, tracker, start_timeout=start_timeout)
     results = site_results(shards, outcomes(runs), archive_manifests(archive))
     sites = {s.name: s for shard in shards for s in shard}
     for result in results:

@@ -16,8 +16,9 @@ from prefect.artifacts import create_table_artifact
 from prefect.states import Completed, State
 
 from core.config import DEFAULT_ARCHIVE, load_sites
-from flows.crawl import RunProgress, crawl_sites
+from flows.crawl import crawl_sites
 from flows.pool import RESULTS_KEY, result_row
+from flows.progress import RunProgress
 from flows.report import Thresholds, verdict
 
 

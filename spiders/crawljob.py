@@ -110,10 +110,12 @@ def parse_event(line: str) -> dict[str, Any] | None:
 
 class _Events:
     """Routes each event line to its site's collector (an event without a site, e.g. bad
-    arguments, concerns every site of the process)."""
+    arguments, concerns every site of the process); ``on_done`` hears of each site whose
+    crawler closed (its "done" event: the crawler's pipeline has closed, nothing more comes)."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], on_done: Callable[[str], None] | None = None) -> None:
         self.collectors = {name: _Collector() for name in names}
+        self.on_done = on_done
 
     def feed(self, line: str, report: bool = True) -> None:
         ev = parse_event(line)
@@ -122,6 +124,8 @@ class _Events:
         site = ev.get("site")
         if site in self.collectors:
             self.collectors[site].feed_event(site, ev, report)
+            if ev.get("event") == "done" and report and self.on_done is not None:
+                self.on_done(site)
         elif site is None:
             for name, collector in self.collectors.items():
                 collector.feed_event(name, ev, report)
@@ -259,9 +263,14 @@ def run_sites_crawl(
     refresh: bool = False,
     settings: dict[str, Any] | None = None,
     on_log: Callable[[str, str], None] | None = None,
+    on_site_done: Callable[[str, CrawlOutcome], None] | None = None,
 ) -> dict[str, CrawlOutcome]:
     """Crawl ``sites`` at once in ONE child process (one Scrapy crawler per site); always writes
     one run manifest per site (marked incomplete when the child crashed or was stopped).
+
+    A site is final as soon as its crawler closes: its manifest is written then, while the
+    others still run, and ``on_site_done`` gets its outcome (the flows free its slot then); a
+    child that dies later does not undo it. The other sites are final when the child ends.
 
     Every site gets an outcome; its ``error`` says why it did not complete: CrawlProcessError
     (the child died: worth a retry, it resumes from the archive) or ArchiveUnwritableError.
@@ -281,8 +290,24 @@ def run_sites_crawl(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         procs.PARENT_PID_ENV: str(os.getpid()),  # the child ends if this process dies
     }
-    routed = _Events([s.name for s in sites])
     tail: deque[str] = deque(maxlen=200)
+    finished: dict[str, CrawlOutcome] = {}
+    t0 = time.monotonic()
+
+    def site_done(name: str) -> None:
+        collector = routed.collectors[name]
+        if collector.finish_reason in (None, "shutdown") or name in finished:
+            return  # stopped, not finished: told when the child ends
+        finished[name] = _outcome(
+            name, collector, None, None, started, run_id, archive_uri, time.monotonic() - t0, list(tail)
+        )
+        if on_site_done is not None:
+            try:
+                on_site_done(name, finished[name])
+            except Exception as e:  # a listener's trouble must not stop the other sites' crawl
+                logger.warning("[%s] finished-site listener failed: %s", name, e)
+
+    routed = _Events([s.name for s in sites], on_done=site_done)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1,
         start_new_session=True,  # a terminal's Ctrl-C or a group signal reaches us, and we stop it in order
@@ -292,7 +317,6 @@ def run_sites_crawl(
         target=_pump_stderr, args=(proc.stderr, tail, LogRouter(sites), on_log), daemon=True
     )
     pump.start()
-    t0 = time.monotonic()
     longest = max(s.limits.max_run_minutes for s in sites)  # each crawler closes itself at its own limit
     timer = threading.Timer(longest * 60 + GRACE_SECONDS, _stop, args=(proc,))
     timer.start()
@@ -311,12 +335,14 @@ def run_sites_crawl(
         pump.join(timeout=5)
     seconds = time.monotonic() - t0
     outcomes = {
-        s.name: _outcome(s.name, routed.collectors[s.name], proc, interrupted, started, run_id,
-                         archive_uri, seconds, list(tail))
+        s.name: finished.get(s.name)
+        or _outcome(s.name, routed.collectors[s.name], proc, interrupted, started, run_id, archive_uri,
+                    seconds, list(tail))
         for s in sites
     }  # fmt: skip
     if interrupted is not None:
-        logger.warning("stopped; %d run manifest(s) written (complete: false)", len(outcomes))
+        stopped = len(outcomes) - len(finished)
+        logger.warning("stopped; %d run manifest(s) written (complete: false)", stopped)
         raise interrupted
     return outcomes
 
@@ -324,7 +350,7 @@ def run_sites_crawl(
 def _outcome(
     site: str,
     collector: _Collector,
-    proc: subprocess.Popen[str],
+    proc: subprocess.Popen[str] | None,
     interrupted: BaseException | None,
     started: datetime,
     run_id: str,
@@ -332,10 +358,12 @@ def _outcome(
     seconds: float,
     tail: list[str],
 ) -> CrawlOutcome:
-    """One site's manifest (written now) and what became of it."""
+    """One site's manifest (written now) and what became of it; ``proc`` is None when the site's
+    crawler closed while the child runs on (how the child ends then is no concern of the site)."""
+    returncode = 0 if proc is None else proc.returncode
     complete = (
         interrupted is None
-        and proc.returncode == 0
+        and returncode == 0
         and collector.finish_reason not in (None, "shutdown")
         and collector.fatal is None
     )
@@ -361,11 +389,11 @@ def _outcome(
         error = ArchiveUnwritableError(f"{site}: {collector.fatal}")
     elif not complete and error is None:
         error = CrawlProcessError(
-            f"{site}: crawl process exited with {proc.returncode}; last log lines:\n" + "\n".join(tail[-20:])
+            f"{site}: crawl process exited with {returncode}; last log lines:\n" + "\n".join(tail[-20:])
         )
     return CrawlOutcome(
         manifest=manifest, manifest_key=key, fatal=collector.fatal, log_tail=tail, error=error,
-        pid=collector.pid or proc.pid,
+        pid=collector.pid or (proc.pid if proc is not None else None),
     )  # fmt: skip
 
 

@@ -5,8 +5,11 @@ site whose slot is held is skipped without a request, an unreachable site fails 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -385,3 +388,137 @@ def test_crawl_all_crawls_its_sites_in_one_process_and_tells_them_apart(
     APILogHandler().flush()
     skipped = [m for m in harness_api.warnings([run_id]) if "previous run still going" in m]
     assert skipped and all("one-proc-held" in m for m in skipped), skipped
+
+
+# -- a site is final when its crawler closes (not when its process ends) -----------------------
+
+# FAST_SETTINGS without the process-wide request timeout: the held-back page below waits longer
+GATED_SETTINGS = {k: v for k, v in FAST_SETTINGS.items() if k != "DOWNLOAD_TIMEOUT"}
+
+
+def _held_back(site: Any) -> threading.Event:
+    """Holds one article of ``site`` back until the event is set (at most 120 s): the site's
+    crawler cannot close before, whatever the machine's load."""
+    from demosite import Route
+
+    gate = threading.Event()
+    path = next(iter(site.layout.articles))
+    route = site.routes[path]
+
+    def held(record: Any) -> Any:
+        gate.wait(120)
+        return route if isinstance(route, Route) else route(record)
+
+    site.add_route(path, held)
+    return gate
+
+
+def _two_sites(site_factory: Any, tmp_path: Path, prefix: str) -> tuple[Any, Any, threading.Event, str]:
+    """A fast site and a slow one (held back) of one crawl process, in one sites file."""
+    import yaml
+
+    from tests.fixtures.sites import truth_pages
+
+    fast = site_factory(truth_pages(2, seed=40), name=f"{prefix}-fast")
+    slow = site_factory(truth_pages(2, seed=41), name=f"{prefix}-slow")
+    gate = _held_back(slow)
+    slow_config = slow.site_config()
+    slow_config["limits"] = {**slow_config["limits"], "timeout": 150}
+    sites_file = tmp_path / "sites.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": [fast.site_config(), slow_config]}), encoding="utf-8")
+    return fast, slow, gate, str(sites_file)
+
+
+def _manifests(archive: str, site: str) -> list[RunManifest]:
+    if not Path(archive).exists():
+        return []
+    store = open_store(archive)
+    return [RunManifest.model_validate_json(store.get(k)) for k in store.list(f"runs/site={site}/")]
+
+
+def _in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["state"] = crawl_all(**kwargs, return_state=True)
+        except BaseException as e:  # shown by the test's assertion on ``out``
+            out["error"] = e
+
+    thread = threading.Thread(target=run, name="first-crawl", daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _wait_for(condition: Any, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within:g} s: {what}"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_finished_site_frees_its_slot_while_a_slow_site_of_its_process_runs(
+    site_factory: Any, harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    """The next run of a fast site is not blocked by a slow site of the same crawl process:
+    the fast site's slot is freed as soon as its crawler closes."""
+    fast, slow, gate, sites_file = _two_sites(site_factory, tmp_path, "early")
+    archive = str(tmp_path / "archive")
+    common: dict[str, Any] = {"sites_file": sites_file, "archive": archive, "settings": GATED_SETTINGS}
+    try:
+        first, out = _in_thread(**common, wait_for_previous_seconds=0)
+        _wait_for(lambda: _manifests(archive, fast.name), 180, "the fast site's manifest")
+        assert first.is_alive() and not _manifests(archive, slow.name), "the slow site is still crawled"
+        second = crawl_all(sites=[fast.name], **common, wait_for_previous_seconds=5, return_state=True)
+        assert second.is_completed(), (second.name, second.message)
+        assert result_rows(second)[0]["outcome"] == "ok", result_rows(second)
+        assert first.is_alive() and not _manifests(archive, slow.name), "the slow site ran all along"
+    finally:
+        gate.set()
+        first.join(180)
+    assert not first.is_alive() and "error" not in out, out
+    state = out["state"]
+    assert state.is_completed(), (state.name, state.message)
+    rows = {r["site"]: r for r in result_rows(state)}
+    assert rows[slow.name]["stored_new"] == len(slow.expected_articles()) > 0
+    assert rows[fast.name]["stored_new"] == len(fast.expected_articles()) > 0
+    assert len(_manifests(archive, fast.name)) == 2 and len(_manifests(archive, slow.name)) == 1
+
+
+@pytest.mark.slow
+def test_a_crash_retries_only_the_sites_without_a_final_report(
+    site_factory: Any, harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    """The crawl process is SIGKILLed after the fast site finished: the retry crawls only the
+    slow site; the fast site keeps its one manifest and gets no request more."""
+    from tests.proc_helpers import descendants
+
+    fast, slow, gate, sites_file = _two_sites(site_factory, tmp_path, "crash")
+    archive = str(tmp_path / "archive")
+    try:
+        first, out = _in_thread(sites_file=sites_file, archive=archive, settings=GATED_SETTINGS)
+        _wait_for(lambda: _manifests(archive, fast.name), 180, "the fast site's manifest")
+        fast_requests = len(fast.requests)
+        children = [pid for pid, cmd in descendants(os.getpid()).items() if "spiders.run" in cmd]
+        assert len(children) == 1, children
+        os.kill(children[0], signal.SIGKILL)
+    finally:
+        gate.set()
+        first.join(240)
+    assert not first.is_alive() and "error" not in out, out
+    state = out["state"]
+    assert state.is_completed(), (state.name, state.message)
+    rows = {r["site"]: r for r in result_rows(state)}
+    assert rows[fast.name]["outcome"] == rows[slow.name]["outcome"] == "ok", rows
+    assert len(fast.requests) == fast_requests, "the retry did not crawl the finished site again"
+    assert [m.complete for m in _manifests(archive, fast.name)] == [True], "one manifest, not two"
+    slow_runs = _manifests(archive, slow.name)
+    assert sorted(m.complete for m in slow_runs) == [False, True], "the killed attempt's, then the retry's"
+    stored = {w["url"] for m in slow_runs for w in m.written}
+    assert stored == set(slow.expected_articles())
+
+    run_id = str(state.state_details.flow_run_id)
+    body = {"task_runs": {"flow_run_id": {"any_": [run_id]}}, "limit": 50, "offset": 0}
+    tasks = [t for t in harness_api.post("/task_runs/filter", body) if t["name"].startswith("crawl-sites")]
+    assert len(tasks) == 1 and tasks[0]["run_count"] == 2, [(t["name"], t["run_count"]) for t in tasks]

@@ -4,6 +4,7 @@ cancelled shard gives its sites error rows, never a lost site)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from archive.writer import ArchiveWriter
 from core.config import Site
 from flows.pool import ShardOutcome, archive_manifests, result_row, site_results, split_shards
 from flows.report import SiteResult, Thresholds, verdict
-from tests.test_flows import manifest
+from tests.fixtures.prefect_server import PrefectApi
+from tests.test_flows import manifest, result_rows
 
 
 def test_split_puts_every_site_in_exactly_one_shard_in_order() -> None:
@@ -89,3 +91,45 @@ def test_a_row_without_a_readable_manifest_is_an_error_not_a_success(tmp_path: P
     assert result.manifest is None and result.error is not None
     assert result.error.startswith(f"run manifest {row['manifest_key']} not readable")
     assert result.outcome(t) == "failed"
+
+
+@pytest.mark.slow
+def test_a_shard_no_worker_picks_up_is_cancelled_and_its_sites_get_error_rows(
+    harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    """A crawl-shard deployment on a pool without a worker: the shard runs stay Scheduled; after
+    the start timeout the parent cancels them, every site gets an error row saying why, and
+    the run ends (Failed) instead of waiting for ever."""
+    import yaml
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from flows.crawl import crawl_all
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="no-worker-pool", type="process"), overwrite=True)
+        flow_id = client.create_flow_from_name("crawl-shard")
+        client.create_deployment(
+            flow_id, "no-worker", work_pool_name="no-worker-pool", entrypoint="flows/shard.py:crawl_shard"
+        )
+    names = [f"unpicked-{i}" for i in range(3)]
+    sites_file = tmp_path / "sites.yaml"
+    configs = [{"name": n, "start_urls": [f"http://127.0.0.1:9/{n}/"]} for n in names]
+    sites_file.write_text(yaml.safe_dump({"sites": configs}), encoding="utf-8")
+    t0 = time.monotonic()
+    state = crawl_all(
+        sites_file=str(sites_file), archive=str(tmp_path / "archive"), shard_size=2, dispatch="pool",
+        shard_deployment="crawl-shard/no-worker", shard_start_timeout_seconds=3, return_state=True,
+    )  # fmt: skip
+    assert time.monotonic() - t0 < 60, "the run ended soon after the start timeout"
+    assert state.is_failed(), (state.name, state.message)
+    rows = result_rows(state)
+    assert [r["site"] for r in rows] == names
+    for row in rows:
+        assert row["outcome"] == "failed", row
+        assert "shard not started: no worker picked it up within 3 s" in row["reasons"], row
+    shards = harness_api.post(
+        "/flow_runs/filter",
+        {"flow_runs": {"name": {"like_": "-shard-"}}, "deployments": {"name": {"any_": ["no-worker"]}}},
+    )
+    assert len(shards) == 2 and {s["state"]["type"] for s in shards} == {"CANCELLED"}, shards
