@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -131,6 +132,14 @@ def descendants(root: int, parents: dict[int, int]) -> list[int]:
     return out
 
 
+def cpu_ticks(stat_text: str, *, children: bool = False) -> int:
+    """utime + stime of a /proc/<pid>/stat text in clock ticks (plus its waited-for children's
+    with ``children``)."""
+    fields = stat_text[stat_text.rindex(")") + 2 :].split()  # fields[0] is the state (field 3)
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks + int(fields[13]) + int(fields[14]) if children else ticks
+
+
 def rss_kib(status_text: str) -> int:
     """VmRSS of a /proc/<pid>/status text in KiB (0 for a zombie, which has none)."""
     for line in status_text.splitlines():
@@ -157,6 +166,7 @@ class TreeSampler:
     proc: Path = Path("/proc")
     peak_crawl_kib: int = 0
     peak_tree_kib: int = 0
+    crawl_cpu_ticks: int = 0  # CPU of the crawl child and its workers (reaped ones included)
     crawl_first: float | None = None
     crawl_last: float | None = None
     workers_seen: set[int] = field(default_factory=set)
@@ -176,12 +186,16 @@ class TreeSampler:
         now = time.monotonic()
         self.crawl_first = self.crawl_first if self.crawl_first is not None else now
         self.crawl_last = now
-        total = 0
+        total = ticks = 0
         for child in crawl:
             below = [pid for pid in descendants(child, parents) if pid in rss]
             self.workers_seen.update(below)
             total += rss.get(child, 0) + sum(rss[pid] for pid in below)
+            with contextlib.suppress(ValueError, IndexError):
+                ticks += cpu_ticks(_read(self.proc / str(child) / "stat"), children=True)
+                ticks += sum(cpu_ticks(_read(self.proc / str(pid) / "stat")) for pid in below)
         self.peak_crawl_kib = max(self.peak_crawl_kib, total)
+        self.crawl_cpu_ticks = max(self.crawl_cpu_ticks, ticks)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
@@ -234,6 +248,7 @@ def run_cli_crawl(sites_file: Path, archive: str, env: dict[str, str] | None = N
         "exit_code": proc.returncode,
         "cli_seconds": round(wall, 2),
         "crawl_child_seconds": round(sampler.crawl_seconds or 0.0, 2),
+        "crawl_cpu_seconds": round(sampler.crawl_cpu_ticks / os.sysconf("SC_CLK_TCK"), 2),
         "peak_rss_crawl_mb": round(sampler.peak_crawl_kib / 1024, 1),
         "peak_rss_cli_tree_mb": round(sampler.peak_tree_kib / 1024, 1),
         "crawl_descendants_seen": len(sampler.workers_seen),  # extraction workers (+ resource tracker)
@@ -272,7 +287,10 @@ def case_rate(dataset: Path, pages: int, workers: int, work: Path) -> dict[str, 
     with large_site(dataset, pages) as site:
         served = served_pages(site)
         crawl = crawl_large(site, pages, work)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     traf_s = time_trafilatura(served, workers)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, reaped at its end
+    traf_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     crawl_s = crawl["cli_seconds"]
     child_s = crawl["crawl_child_seconds"] or crawl_s
     return {
@@ -284,6 +302,9 @@ def case_rate(dataset: Path, pages: int, workers: int, work: Path) -> dict[str, 
         "trafilatura_pages_per_s": round(len(served) / traf_s, 1),
         "ratio_cli_vs_trafilatura": round(traf_s / crawl_s, 3),
         "ratio_child_vs_trafilatura": round(traf_s / child_s, 3),
+        # what a loaded machine hides least: CPU seconds of each (imports of both pools included)
+        "trafilatura_cpu_seconds": round(traf_cpu, 2),
+        "ratio_cpu_trafilatura_vs_crawl": round(traf_cpu / max(0.01, crawl["crawl_cpu_seconds"]), 3),
     }
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.bench_crawl import TreeSampler, descendants, parent_pids, rss_kib, source_pages
+from benchmarks.bench_crawl import TreeSampler, cpu_ticks, descendants, parent_pids, rss_kib, source_pages
 
 DATASET = Path(__file__).resolve().parent / "data" / "news-pages"
 
@@ -17,6 +17,16 @@ def test_rss_kib_reads_vmrss_and_zombies_have_none() -> None:
     status = "Name:\tpython\nVmPeak:\t  9000 kB\nVmRSS:\t  123456 kB\nThreads:\t4\n"
     assert rss_kib(status) == 123456
     assert rss_kib("Name:\tpython\nState:\tZ (zombie)\n") == 0
+
+
+def test_cpu_ticks_reads_utime_stime_and_children_even_with_odd_names() -> None:
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+    stat = "4242 (py (x) 1) S 1 4242 4242 0 -1 4194560 10 0 0 0 70 30 500 100 20 0 9 0"
+    assert cpu_ticks(stat) == 100
+    assert cpu_ticks(stat, children=True) == 700
+    own = cpu_ticks(Path(f"/proc/{os.getpid()}/stat").read_text())
+    sum(i * i for i in range(3_000_000))  # burn some CPU: the ticks grow
+    assert cpu_ticks(Path(f"/proc/{os.getpid()}/stat").read_text()) > own
 
 
 def test_descendants_walks_the_whole_tree_but_not_the_root_or_others() -> None:
