@@ -397,18 +397,24 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     result: dict[str, Any] = {"load_average_at_start": os.getloadavg()}
     work = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
+
+    def done(case: str, value: dict[str, Any]) -> None:
+        """Keep each case's figures as soon as it ends (a long run stopped later loses nothing)."""
+        result[case] = value
+        print(json.dumps({case: value}), file=sys.stderr, flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
     try:
         if args.pages:
-            result["rate"] = case_rate(args.dataset, args.pages, args.workers, work)
+            done("rate", case_rate(args.dataset, args.pages, args.workers, work))
         sizes = [int(s) for s in args.rss_pages.split(",") if s.strip()]
         if sizes:
-            result["rss"] = case_rss(args.dataset, sizes, work)
+            done("rss", case_rss(args.dataset, sizes, work))
         if args.s3:
-            result["s3"] = case_s3(args.dataset, args.pages or 500, work)
+            done("s3", case_s3(args.dataset, args.pages or 500, work))
         if args.sites:
-            result["many_sites"] = case_many_sites(
-                args.dataset, args.sites, args.site_pages, args.delay, work
-            )
+            done("many_sites", case_many_sites(args.dataset, args.sites, args.site_pages, args.delay, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["load_average_at_end"] = os.getloadavg()
