@@ -90,10 +90,11 @@ def _as_list(value: object) -> list[object]:
 
 
 def _paywall_markup(tree: HtmlElement) -> bool:
-    for element in tree.xpath("//*[@class or @id]")[:5000]:
-        if _PAYWALL_MARK.search(f"{element.get('class', '')} {element.get('id', '')}"):
-            return True
-    return False
+    # one search over all markers (the pattern has no wildcard, so no match spans two lines)
+    markers = "\n".join(
+        f"{e.get('class', '')} {e.get('id', '')}" for e in tree.xpath("//*[@class or @id]")[:5000]
+    )
+    return _PAYWALL_MARK.search(markers) is not None
 
 
 def read_signals(tree: HtmlElement, structured: Structured, url: str) -> Signals:

@@ -6,13 +6,22 @@ reading now", template placeholders, "Read next", section labels, captions, bios
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from extraction.clean import add_lead, boilerplate_rule, embedded_body, find_lead, prune_tree
+from extraction.clean import (
+    DOM_RULES,
+    add_lead,
+    any_rule,
+    boilerplate_rule,
+    embedded_body,
+    find_lead,
+    prune_tree,
+)
 from extraction.extract import extract_page
 from extraction.lines import clean_lines
 from extraction.model import PageHints
@@ -71,6 +80,16 @@ def text_after_pruning(body: str) -> str:
 def test_boilerplate_rule_families(element: str, rule: str) -> None:
     node = lxml_html.fragment_fromstring(element)
     assert boilerplate_rule(node) == rule
+
+
+def test_any_rule_matches_exactly_where_some_rule_matches() -> None:
+    combined = any_rule(tuple(DOM_RULES.values()))
+    words = ["article-body", "main-nav", "share-bar", "related-stories", "navy-blue", "bio", "biology",
+             "photo-credit", "story", "newsletter-box", "newsletters", "x", "", "comments-section"]  # fmt: skip
+    for w in words:
+        assert bool(combined.search(w)) == any(p.search(w) for p in DOM_RULES.values()), w
+    mixed = (re.compile("a"), re.compile("b", re.I))
+    assert any_rule(mixed).search("anything")  # different flags: no shortcut, every element is tried
 
 
 @pytest.mark.parametrize(
