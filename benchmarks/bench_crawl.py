@@ -3,7 +3,7 @@
     uv run python benchmarks/bench_crawl.py [DATASET] [--pages 2000] [--rss-pages 1000,10000]
         [--s3] [--sites 200 --site-pages 10 --delay 0.5] [--workers 2] [--json FILE]
 
-- rate: one loopback news site (``dateline.localsite``: front page, section pages, RSS/Atom,
+- rate: one loopback news site (``demosite``: front page, section pages, RSS/Atom,
   sitemaps) serving ``--pages`` pages of the news-pages dataset, each copy made unique
   (``bench_import.unique_pages``: its own text, so every page is a new store), crawled by
   ``uv run dateline crawl --sites FILE --archive DIR`` (no politeness delay) into a fresh local
@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_import import DEFAULT_DATASET, time_trafilatura, unique_pages  # noqa: E402
-from dateline.localsite import NewsSite, SourcePage, slugify  # noqa: E402
+from demosite import NewsSite, SourcePage, slugify  # noqa: E402
 from extraction.evaluate import load_truth  # noqa: E402
 
 SECTIONS = ("world", "politics", "culture", "business", "science", "sport")
