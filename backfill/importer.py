@@ -20,17 +20,25 @@ import json
 import multiprocessing
 import os
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from typing import Any
 
 from archive import keys
-from archive.records import Discovery, Failure, RawPointer, RunManifest, SiteStats
+from archive.records import ArticleRecord, Discovery, Failure, RawPointer, RunManifest, SiteStats
 from archive.sources import SourceError
 from archive.store import FatalStoreError, StoreError, open_store
-from archive.writer import ArchiveWriter
+from archive.writer import ArchiveWriter, ArticleStatus
 from backfill.selection import Selection
 from backfill.warcrecords import Candidate, Skipped, iter_records
 from core.config import Site
@@ -45,6 +53,8 @@ from spiders.pipelines import clean_in_worker, init_worker
 
 IN_FLIGHT_PER_WORKER = 4  # pages queued per pool worker: the pool never waits for the reader
 PROGRESS_SECONDS = 0.5
+STORE_LANES = 4  # threads storing records (a site's records go one lane, in order)
+STORES_IN_FLIGHT = 64  # records handed to the lanes and not yet stored: the reader waits beyond
 
 
 @dataclass
@@ -94,6 +104,8 @@ class _SiteRun:
 
 
 Progress = Callable[[ImportStats, str, int, int], None]  # (totals, current file, files done, files)
+Cleaning = dict[Future[dict[str, Any]], tuple[Candidate, _SiteRun]]
+Storing = dict[Future[ArticleStatus], tuple[Candidate, _SiteRun, ArticleRecord, RawPointer]]
 
 
 class Importer:
@@ -122,6 +134,11 @@ class Importer:
             initializer=init_worker,
             initargs=(None,),
         )
+        # Storing is mostly waiting (fsync, S3 round trips): it runs in threads, so the reader
+        # keeps the pool fed meanwhile. One lane per site keeps a site's stores in page order
+        # (versions, aliases), as a crawl's pipeline stores them.
+        self.lanes = [ThreadPoolExecutor(1, thread_name_prefix="import-store") for _ in range(STORE_LANES)]
+        self.storing: Storing = {}
         self.sites: dict[str, _SiteRun] = {}
         self.totals = ImportStats()
         self.complete = True
@@ -152,7 +169,7 @@ class Importer:
         if self.store.exists(marker):
             stats.files_already_imported = 1
             return stats
-        pending: dict[Future[dict[str, Any]], tuple[Candidate, _SiteRun]] = {}
+        pending: Cleaning = {}
         t0 = time.monotonic()
         try:
             for item in iter_records(uri, self.selection.wanted):
@@ -161,14 +178,14 @@ class Importer:
                     self._drain(pending, stats, uri, FIRST_COMPLETED)
                 self._report(uri, done, total, stats)
         except (StoreError, KeyboardInterrupt):
-            self._drain(pending, stats, uri)
+            self._finish(pending, stats, uri)
             raise
         except Exception as e:  # SourceError, a dropped connection, a file cut short: read it again later
-            self._drain(pending, stats, uri)
+            self._finish(pending, stats, uri)
             stats.files_failed[_read_error(e)] += 1
             self.complete = False
             return stats
-        self._drain(pending, stats, uri)
+        self._finish(pending, stats, uri)  # every record stored before the file's marker
         stats.seconds = round(time.monotonic() - t0, 3)
         stats.files_read = 1
         self.writer.mark_imported(marker, _marker(uri, self, stats))
@@ -179,7 +196,7 @@ class Importer:
         item: Candidate | Skipped,
         uri: str,
         stats: ImportStats,
-        pending: dict[Future[dict[str, Any]], tuple[Candidate, _SiteRun]],
+        pending: Cleaning,
     ) -> None:
         """Count a record, or queue it for cleaning."""
         stats.records += 1
@@ -214,14 +231,16 @@ class Importer:
         )
         pending[future] = (item, site)
 
-    def _drain(
-        self,
-        pending: dict[Future[dict[str, Any]], tuple[Candidate, _SiteRun]],
-        stats: ImportStats,
-        uri: str,
-        until: str = ALL_COMPLETED,
-    ) -> None:
-        """Store the cleaned pages (all, or at least one with FIRST_COMPLETED)."""
+    def _finish(self, pending: Cleaning, stats: ImportStats, uri: str) -> None:
+        """Clean and store every page taken so far (a store error is raised after all are done)."""
+        try:
+            self._drain(pending, stats, uri)
+        finally:
+            self._stored(stats, ALL_COMPLETED)
+
+    def _drain(self, pending: Cleaning, stats: ImportStats, uri: str, until: str = ALL_COMPLETED) -> None:
+        """Hand the cleaned pages to the store lanes (all, or at least one with FIRST_COMPLETED),
+        and count the stores that are done."""
         if not pending:
             return
         finished, _ = wait(list(pending), return_when=until)
@@ -232,6 +251,31 @@ class Importer:
             except Exception as e:  # a worker died (out of memory): this page fails, the import goes on
                 result = {"error": "worker-crash", "detail": f"{type(e).__name__}: {e}"}
             self._store(item, site, result, stats, uri)
+        self._stored(stats, FIRST_COMPLETED if len(self.storing) >= STORES_IN_FLIGHT else None)
+
+    def _stored(self, stats: ImportStats, until: str | None) -> None:
+        """Count the finished stores: those done now (``until`` None), or wait for at least one
+        (FIRST_COMPLETED) or all (ALL_COMPLETED). FatalStoreError is raised once all are counted."""
+        if not self.storing:
+            return
+        if until is None:
+            finished = {f for f in self.storing if f.done()}
+        else:
+            finished, _ = wait(list(self.storing), return_when=until)
+        fatal: FatalStoreError | None = None
+        for future in finished:
+            item, site, record, raw = self.storing.pop(future)
+            try:
+                status = future.result()
+            except FatalStoreError as e:
+                fatal = e
+                continue
+            except StoreError as e:
+                self._fail(site, stats, item, "store", type(e).__name__, str(e), raw)
+                continue
+            self._count(site, stats, record, status)
+        if fatal is not None:
+            raise fatal
 
     def _store(
         self, item: Candidate, site: _SiteRun, result: dict[str, Any], stats: ImportStats, uri: str
@@ -259,13 +303,12 @@ class Importer:
             raw=raw,
             discovery=Discovery(via="warc"),
         )
-        try:
-            status = archive_record(self.writer, record)
-        except FatalStoreError:
-            raise
-        except StoreError as e:
-            self._fail(site, stats, item, "store", type(e).__name__, str(e), raw)
-            return
+        lane = self.lanes[zlib.crc32(site.site.name.encode()) % len(self.lanes)]
+        self.storing[lane.submit(archive_record, self.writer, record)] = (item, site, record, raw)
+
+    def _count(
+        self, site: _SiteRun, stats: ImportStats, record: ArticleRecord, status: ArticleStatus
+    ) -> None:
         stats.stored[status] += 1
         site.archived.update(keys.url_hash(u) for u in [record.canonical_url, *record.aliases])
         _count_stored(site.stats, status)
@@ -327,6 +370,8 @@ class Importer:
     def close(self) -> list[str]:
         """Stop the pool, store the sites' profiles and run manifests (written last); their keys."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        for lane in self.lanes:  # empty: every file waits for its stores
+            lane.shutdown(wait=True)
         written = []
         finished = iso_utc(utcnow())
         for run in self.sites.values():
