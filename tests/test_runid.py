@@ -17,6 +17,8 @@ def test_run_ids_outside_a_flow_name_their_kind_and_differ() -> None:
 
 def test_a_run_id_outside_a_flow_does_not_import_prefect() -> None:
     """An import from the CLI needs no Prefect: loading it cost ~2 s of every import's wall time."""
-    code = "import sys; from dateline.runid import new_run_id; new_run_id('import'); print('prefect' in sys.modules)"
+    code = (
+        "import sys; from core.runid import new_run_id; new_run_id('import'); print('prefect' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
