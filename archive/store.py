@@ -502,8 +502,10 @@ class S3Store:
                 code, status = _error_code(exc)
                 if status == 412 or code == "PreconditionFailed":
                     if maybe_landed:  # maybe our own earlier try, cut off: make sure it landed whole
-                        self._check_landed(full, digest.hexdigest())
-                    return False  # someone (maybe an earlier try of ours) stored it: done
+                        # the same bytes are there: our cut-off try landed (or an equal write did,
+                        # which is the same object), so this call did store it
+                        return self._check_landed(full, digest.hexdigest())
+                    return False  # someone else stored it: done
                 if status == 409 and code == "ConditionalRequestConflict":
                     raise _WriteConflict(f"put {full}: concurrent conditional write") from exc
                 maybe_landed = maybe_landed or status >= 500
@@ -518,17 +520,20 @@ class S3Store:
             lambda: self._call(put, f"put {full}"), self._conflict_attempts, 0.1, retry_on=_WriteConflict
         )
 
-    def _check_landed(self, full: str, md5_hex: str) -> None:
+    def _check_landed(self, full: str, md5_hex: str) -> bool:
         """After a retried put found the key taken: the object there must be complete.
 
         Put-if-absent cannot replace it, so a damaged one is an error for this page (and
-        ``dateline verify`` names it), never a silent success.
+        ``dateline verify`` names it), never a silent success. True when it holds our bytes
+        (a small PUT sends its body with its headers, so a try cut off after the server stored
+        it is common under connection cuts); False when its ETag cannot tell.
         """
         head = self._client.head_object(Bucket=self.bucket, Key=full)
         etag = str(head.get("ETag", "")).strip('"').lower()
         if len(etag) == 32 and "-" not in etag and etag != md5_hex:
             size = head.get("ContentLength")
             raise FatalStoreError(f"put {full}: the stored object differs from what was sent ({size} bytes)")
+        return etag == md5_hex
 
     def get(self, key: str) -> bytes:
         full = self._key(key)
