@@ -25,7 +25,8 @@ from urllib.parse import unquote, urlparse
 
 import boto3
 import botocore.exceptions as bexc
-from botocore import UNSIGNED
+from botocore import UNSIGNED, handlers
+from botocore import utils as botocore_utils
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ _Entries = list[tuple[str, bool]]
 TEMP_PREFIX = ".tmp-"  # local temp files; never listed, never a valid key segment
 OUTAGE_ENV = "DATELINE_S3_OUTAGE_SECONDS"  # S3 retry budget per call (see S3Store)
 DEFAULT_OUTAGE_SECONDS = 90.0
+POOL_CONNECTIONS = 32  # >= the threads that share one client (default executor, feed readers)
+EXPECT_CONTINUE_BYTES = 1 << 20  # smaller PUT bodies go with their headers (no 100-continue wait)
 
 
 class StoreError(Exception):
@@ -499,8 +502,10 @@ class S3Store:
                 code, status = _error_code(exc)
                 if status == 412 or code == "PreconditionFailed":
                     if maybe_landed:  # maybe our own earlier try, cut off: make sure it landed whole
-                        self._check_landed(full, digest.hexdigest())
-                    return False  # someone (maybe an earlier try of ours) stored it: done
+                        # the same bytes are there: our cut-off try landed (or an equal write did,
+                        # which is the same object), so this call did store it
+                        return self._check_landed(full, digest.hexdigest())
+                    return False  # someone else stored it: done
                 if status == 409 and code == "ConditionalRequestConflict":
                     raise _WriteConflict(f"put {full}: concurrent conditional write") from exc
                 maybe_landed = maybe_landed or status >= 500
@@ -515,17 +520,20 @@ class S3Store:
             lambda: self._call(put, f"put {full}"), self._conflict_attempts, 0.1, retry_on=_WriteConflict
         )
 
-    def _check_landed(self, full: str, md5_hex: str) -> None:
+    def _check_landed(self, full: str, md5_hex: str) -> bool:
         """After a retried put found the key taken: the object there must be complete.
 
         Put-if-absent cannot replace it, so a damaged one is an error for this page (and
-        ``dateline verify`` names it), never a silent success.
+        ``dateline verify`` names it), never a silent success. True when it holds our bytes
+        (a small PUT sends its body with its headers, so a try cut off after the server stored
+        it is common under connection cuts); False when its ETag cannot tell.
         """
         head = self._client.head_object(Bucket=self.bucket, Key=full)
         etag = str(head.get("ETag", "")).strip('"').lower()
         if len(etag) == 32 and "-" not in etag and etag != md5_hex:
             size = head.get("ContentLength")
             raise FatalStoreError(f"put {full}: the stored object differs from what was sent ({size} bytes)")
+        return etag == md5_hex
 
     def get(self, key: str) -> bytes:
         full = self._key(key)
@@ -638,8 +646,29 @@ def make_s3_client(
         response_checksum_validation="when_required",
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        max_pool_connections=POOL_CONNECTIONS,
+        tcp_keepalive=True,
     )
-    return session.client("s3", config=config)
+    client = session.client("s3", config=config)
+    events = client.meta.events
+    events.unregister("before-call.s3", handlers.add_expect_header)
+    events.register("before-call.s3", _expect_large_bodies)
+    return client
+
+
+def _expect_large_bodies(model: Any, params: dict[str, Any], **_: Any) -> None:
+    """``Expect: 100-continue`` only for bodies of 1 MiB and more (or of unknown size).
+
+    botocore asks it for every PUT with a body, so each small archive object waited one more
+    round trip (headers, the server's "100 Continue", then the body); a server that refuses a
+    small put (412: already there) costs about the same either way.
+    """
+    body = params.get("body")
+    if model.http.get("method") not in ("PUT", "POST") or not hasattr(body, "read"):
+        return
+    size = botocore_utils.determine_content_length(body)
+    if size is None or size >= EXPECT_CONTINUE_BYTES:
+        params["headers"]["Expect"] = "100-continue"
 
 
 def open_store(uri: str) -> ObjectStore:

@@ -505,6 +505,36 @@ def test_s3_objects_carry_content_type(s3_archive_uri: str, seaweedfs: SeaweedFS
     assert head["ContentType"] == "application/warc"
 
 
+@pytest.mark.slow
+def test_s3_small_puts_skip_the_100_continue_round_trip(s3_archive_uri: str) -> None:
+    """botocore asks ``Expect: 100-continue`` for every PUT with a body: one more round trip per
+    small archive object. Only bodies of 1 MiB and more keep it; put-if-absent is unchanged."""
+    from archive.store import EXPECT_CONTINUE_BYTES, POOL_CONNECTIONS
+
+    store = open_store(s3_archive_uri)
+    assert isinstance(store, S3Store)
+    client: Any = store._client
+    assert client.meta.config.max_pool_connections == POOL_CONNECTIONS
+    sent: list[tuple[str, bytes | None]] = []
+    client.meta.events.register(
+        "before-send.s3.PutObject",
+        lambda request, **_: sent.append((request.url, request.headers.get("Expect"))),
+    )
+    small, large = b"{}" * 100, os.urandom(EXPECT_CONTINUE_BYTES)
+    assert store.put_if_absent("e/small.json", small) is True
+    assert store.put_if_absent("e/large.bin", large, "application/octet-stream") is True
+    assert store.put_if_absent("e/small.json", b"other") is False, "412 still means already there"
+    assert store.put_if_absent("e/large.bin", large[::-1]) is False
+    expects = [(url.rsplit("/", 1)[-1], expect) for url, expect in sent]
+    assert expects == [
+        ("small.json", None),
+        ("large.bin", b"100-continue"),
+        ("small.json", None),
+        ("large.bin", b"100-continue"),
+    ]
+    assert store.get("e/small.json") == small and store.get("e/large.bin") == large
+
+
 def test_one_client_factory_signs_unless_anonymous_and_no_credentials(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
