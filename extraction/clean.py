@@ -120,8 +120,18 @@ def boilerplate_rule(element: HtmlElement) -> str | None:
         if name in disabled or (tag in _TEXT_TAGS and name not in _TEXT_TAG_RULES):
             continue
         if pattern.search(words):
+            if name == "related" and _no_links(element):
+                continue  # a "read more" expander holding the text itself links nowhere
             return name
     return None
+
+
+def _no_links(element: HtmlElement) -> bool:
+    """A block with text and not one link: whatever its class says, it is no list of links to
+    other pages (a "js-readmore" box folds the article's own text away)."""
+    if "related-needs-links" in disabled or next(element.iter("a"), None) is not None:
+        return False
+    return bool("".join(element.itertext()).strip())
 
 
 def link_density(element: HtmlElement) -> float:

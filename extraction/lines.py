@@ -109,10 +109,30 @@ def _duplicate_title(lines: list[str], ctx: LineContext) -> list[str]:
         return lines
     out = list(lines)
     for index, line in enumerate(lines[:5]):
+        if _prose(line) and "title-before-text" not in disabled:
+            break  # the text has started: a headline-like line below it is a subheading or text
         key = squash(line)
-        if key and any(_duplicate_title_line(key, line, t) for t in ctx.title_keys):
+        if key and _headline_like(line) and any(_duplicate_title_line(key, line, t) for t in ctx.title_keys):
             out[index] = ""
     return [line for line in out if line]
+
+
+_PROSE_WORDS = 15
+_SENTENCE_STOP = re.compile(r"[.!?…][\"'»«“”‘’)\]]*\s*$")
+
+
+def _prose(line: str) -> bool:
+    """A paragraph of running text: long and closing with a full stop (quotes may follow it)."""
+    return word_count(line) >= _PROSE_WORDS and _SENTENCE_STOP.search(line) is not None
+
+
+def _headline_like(line: str) -> bool:
+    """Headlines and kickers start with a capital, a digit or a mark; a line starting with a
+    lowercase word ("für das Rezept ...") is a piece of text that names the subject."""
+    if "title-lowercase" in disabled:
+        return True
+    first = next((ch for ch in line if ch.isalnum()), "")
+    return not (first.isalpha() and first.islower())
 
 
 def _teaser_blocks(lines: list[str], ctx: LineContext) -> list[str]:
@@ -203,8 +223,20 @@ def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
         if line and word_count(line) >= 8 and _is_bio(line, ctx):
             while index > 1 and out[index - 1] and _is_bio(out[index - 1], ctx):
                 index -= 1  # one bio paragraph per co-author
-            return [x for x in out[:index] if x]
+            # what follows a bio goes with it (its links, "more by"), but not a long paragraph of
+            # running text that is no bio itself: the text went on after a sentence naming the author
+            after = [x for x in out[index:] if x and _text_after_bio(x, ctx)]
+            return [x for x in out[:index] if x] + after
     return [line for line in out if line]
+
+
+_TEXT_AFTER_BIO_WORDS = 25
+
+
+def _text_after_bio(line: str, ctx: LineContext) -> bool:
+    if "bio-text-after" in disabled:
+        return False
+    return word_count(line) >= _TEXT_AFTER_BIO_WORDS and _prose(line) and not _is_bio(line, ctx)
 
 
 _FIRST_PERSON = re.compile(r"(?<!\w)(?:I|ich|mich|mir|je|j'|moi|yo|io)(?!\w)")
@@ -263,7 +295,7 @@ def _duplicate_title_line(key: str, line: str, title_key: str) -> bool:
     if key == title_key:
         return True
     if title_key in key and len(key) <= len(title_key) + 60:
-        sentence = _SENTENCE_END.search(line) is not None and line.rstrip()[-1:] == "."
+        sentence = _SENTENCE_STOP.search(line) is not None
         return not (sentence and len(key) > 2 * len(title_key) and "title-sentence" not in disabled)
     return len(key) >= max(20, len(title_key) // 2) and (title_key.endswith(key) or title_key.startswith(key))
 
@@ -281,7 +313,10 @@ def _top_bylines(lines: list[str], ctx: LineContext) -> list[str]:
 
 def _top_label(lines: list[str], ctx: LineContext) -> list[str]:
     """A section label or kicker as the first line ("World", "Politics")."""
-    if len(lines) > 2 and word_count(lines[0]) <= 3 and not _SENTENCE_END.search(lines[0]):
+    first = lines[0] if lines else ""
+    if len(lines) > 2 and word_count(first) <= 3 and not _SENTENCE_END.search(first):
+        if first.rstrip().endswith(",") and "label-salutation" not in disabled:
+            return lines  # "Liebe Leserinnen," opens a letter: a salutation, not a section label
         return lines[1:]
     return lines
 
@@ -330,6 +365,23 @@ def _end_credit(lines: list[str], ctx: LineContext) -> list[str]:
     return lines
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"'»“”’)]*\s+[\"'„«“‘]?[A-ZÀ-ÝĀ-ŽА-Я]")
+
+
+def _caption_lines(lines: list[str], ctx: LineContext) -> list[str]:
+    """Photo captions ("Pictured: ...", "... (Name/AFP)"). A paragraph of three or more sentences
+    closing with a newsroom credit ("... (FR mit dpa)") is the text itself, credited."""
+    out = []
+    for line in lines:
+        words = word_count(line)
+        if words <= 60 and CAPTION_LINE.search(line):
+            paragraph = words >= 35 and len(_SENTENCE_BREAK.findall(line)) >= 2
+            if not paragraph or "caption-paragraph" in disabled:
+                continue
+        out.append(line)
+    return out
+
+
 LINE_RULES: dict[str, LineRule] = {
     "placeholder": _placeholders,
     "link-hint": _link_hints,
@@ -362,7 +414,7 @@ LINE_RULES: dict[str, LineRule] = {
     "tweet": _drop_matching(TWEET),
     "embed-placeholder": _drop_matching(EMBED_PLACEHOLDER),
     "media-teaser": _drop_matching(MEDIA_TEASER, max_words=80),
-    "caption-line": _drop_matching(CAPTION_LINE, max_words=60),
+    "caption-line": _caption_lines,
     "repeat": _repeats,  # last: what stood between two copies is gone by now
 }
 

@@ -75,7 +75,7 @@ TEASER_HEADINGS = phrases(
     r"funda (?:olunye )?udaba lapha",
 )
 HEADING_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS})\W*$", re.I)
-TEASER_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS}|more)\s*[:|»>›\-–—]+\s*\S|^\s*>{{1,2}}\s*\S", re.I)
+TEASER_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS}|more)\s*[:|»>›\-–—]+\s*\S|^\s*>{{1,2}}(?!>)\s*\S", re.I)
 # "À lire aussi Headline": a read-also label run into the linked headline, without a separator
 READ_ALSO_RUN_IN = re.compile(
     r"^\W*(?i:(?:à )?lire aussi|lesen sie (?:auch|mehr)|read (?:more|also)|also read|leia também|lee también|"
@@ -250,7 +250,7 @@ PROMPTS = re.compile(
         r"affiliate",
         r"earns? (?:us )?a (?:small )?commission",
         r"we independently (?:select|review|choose)",
-        r"provision",
+        r"(?:eine|kleine|erhalten|bekommen|verdienen)(?: wir)? (?:\w+ )?provision|provisions-?links?",
         r"wie hat ihnen (?:dieser|der) artikel gefallen",
         r"bewertung:",
         r"journalismus braucht",

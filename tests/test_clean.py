@@ -690,3 +690,80 @@ def test_the_author_writing_in_the_first_person_is_not_a_bio() -> None:
     assert own in clean(text, authors=("Martin Rütter",))
     bio = "Martin Rütter ist Hundetrainer und schreibt seit zehn Jahren über Hunde und ihre Menschen."
     assert bio not in clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{bio}", authors=("Martin Rütter",))
+
+
+# -- issue 11: text that a line or DOM rule took although nothing but a phrase spoke for it ------
+
+
+def test_a_headline_repeated_below_the_first_paragraph_of_text_is_a_subheading() -> None:
+    # the duplicate-title rule judges the lines above the text; once prose has started, a line
+    # repeating the title with a tail ("Bee Simulator Mehrspieler") is a section heading
+    lead = "Entdecke die großen Abenteuer einer kleinen Biene, die im Park ihre Freunde sucht und findet."
+    text = f"{lead}\nBee Simulator Mehrspieler\n{PARAGRAPH}\n{PARAGRAPH}"
+    assert "Bee Simulator Mehrspieler" in clean(text, title="Bee Simulator")
+    above = clean(f"Bee Simulator Mehrspieler\n{text}", title="Bee Simulator")
+    assert above[0] == lead and above.count("Bee Simulator Mehrspieler") == 1
+
+
+def test_a_quoted_sentence_holding_the_title_is_text() -> None:
+    line = '- "The Water-Making Spell conjures clean water from the wand."'
+    assert line in clean(f"{line}\n{PARAGRAPH}\n{PARAGRAPH}", title="Water-Making Spell")
+
+
+def test_a_line_starting_lowercase_is_no_headline_repeat() -> None:
+    assert "für das Rezept Bienenstich-Muffins" in clean(
+        f"für das Rezept Bienenstich-Muffins\n{PARAGRAPH}\n{PARAGRAPH}", title="Bienenstich-Muffins"
+    )
+    assert "Rezept: Bienenstich-Muffins" not in clean(
+        f"Rezept: Bienenstich-Muffins\n{PARAGRAPH}\n{PARAGRAPH}", title="Bienenstich-Muffins"
+    )
+
+
+def test_a_salutation_opening_the_text_is_no_section_label() -> None:
+    assert clean(f"Liebe Besucher,\n{PARAGRAPH}\n{PARAGRAPH}")[0] == "Liebe Besucher,"
+    assert clean(f"World\n{PARAGRAPH}\n{PARAGRAPH}")[0] != "World"
+
+
+def test_an_interpreter_prompt_is_no_teaser_arrow() -> None:
+    code = ">>> def foo(bar=[]):  # bar is optional and defaults to []"
+    assert code in clean(f"{PARAGRAPH}\n{code}\n{PARAGRAPH}")
+    assert "> Mehr aus der Region" not in clean(f"{PARAGRAPH}\n> Mehr aus der Region\n{PARAGRAPH}")
+
+
+def test_the_word_commission_alone_is_no_affiliate_note() -> None:
+    text = "- Wir wollen auch Provisionen - dafür ist das Fixum moderater"
+    assert text in clean(f"{PARAGRAPH}\n{text}\n{PARAGRAPH}")
+    note = "Für Käufe über diese Links erhalten wir eine Provision."
+    assert note not in clean(f"{PARAGRAPH}\n{note}\n{PARAGRAPH}")
+
+
+def test_a_credited_paragraph_of_several_sentences_is_no_caption() -> None:
+    paragraph = (
+        "Als Kim im Oktober 2014 wochenlang verschwunden war, hatte es ebenfalls Spekulationen gegeben. "
+        "Der Geheimdienst nahm damals an, dass Kim am Sprunggelenk operiert worden sei. Die Regierung "
+        "in Pjöngjang äußerte sich dazu nicht, und Bilder zeigten ihn später mit einem Stock. (FR mit dpa)"
+    )
+    assert paragraph in clean(f"{PARAGRAPH}\n{paragraph}")
+    caption = "Kim Jong Un bei einer Parade in Pjöngjang im Oktober. (Foto: AFP)"
+    assert caption not in clean(f"{PARAGRAPH}\n{caption}\n{PARAGRAPH}")
+
+
+def test_running_text_after_a_sentence_naming_the_author_stays() -> None:
+    contact = "Für Rückfragen steht Ihnen der Geschäftsführer Danilo Dietsch gerne zur Verfügung."
+    apply = (
+        "Ihre schriftliche Bewerbung inklusive Anschreiben, Lebenslauf und aktuellen Referenzen richten "
+        "Sie bitte mit Angabe des möglichen Eintrittstermins bis zum 1. Februar an die Adresse im Impressum."
+    )
+    lines = clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{contact}\n{apply}", authors=("Danilo Dietsch",))
+    assert apply in lines
+    bio = "Danilo Dietsch ist Redakteur und schreibt seit zehn Jahren über Bildung und Medien."
+    more = "Mehr von Danilo Dietsch"
+    lines = clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{bio}\n{more}", authors=("Danilo Dietsch",))
+    assert bio not in lines and more not in lines
+
+
+def test_a_read_more_box_without_links_is_the_text_folded_away() -> None:
+    folded = "<div class='js_readmore'><p>Kinder unter 4 Jahren werden nicht als Personen gezählt.</p></div>"
+    assert "Kinder unter 4 Jahren" in text_after_pruning(f"{ARTICLE}{folded}")
+    teaser = "<div class='read-more'><p><a href='/other'>Kinder unter 4 Jahren: der Ratgeber</a></p></div>"
+    assert "Kinder unter 4 Jahren" not in text_after_pruning(f"{ARTICLE}{teaser}")
