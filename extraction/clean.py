@@ -126,12 +126,16 @@ def boilerplate_rule(element: HtmlElement) -> str | None:
     return None
 
 
+_SENTENCE = re.compile(r"(?:\S+\s+){5,}\S*[.!?…][\"'»”)]?(?:\s|$)")
+
+
 def _no_links(element: HtmlElement) -> bool:
-    """A block with text and not one link: whatever its class says, it is no list of links to
-    other pages (a "js-readmore" box folds the article's own text away)."""
+    """A block holding a sentence and not one link: whatever its class says, it is no list of
+    links to other pages (a "js-readmore" box folds the article's own text away). A widget's
+    bare heading ("Also read", "Others are reading now") is no sentence and still goes."""
     if "related-needs-links" in disabled or next(element.iter("a"), None) is not None:
         return False
-    return bool("".join(element.itertext()).strip())
+    return _SENTENCE.search(" ".join("".join(element.itertext()).split())) is not None
 
 
 def link_density(element: HtmlElement) -> float:
