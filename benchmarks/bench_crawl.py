@@ -326,19 +326,12 @@ def seaweedfs(work: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A SeaweedFS on loopback with a fresh bucket: (archive URI, env for the CLI)."""
     from tests.fixtures import s3
 
-    weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
-    server, proc = s3._launch(weed, work / "seaweedfs")
-    try:
-        problem = s3._wait_ready(server, proc)
-        if problem is not None:
-            raise RuntimeError(f"SeaweedFS did not start: {problem}\n{server.log_tail()}")
+    with s3.running_seaweedfs(work / "seaweedfs") as (server, _):
         bucket = f"bench-{uuid.uuid4().hex[:12]}"
         server.client().create_bucket(Bucket=bucket)
         env = {k: v for k, v in os.environ.items() if k not in s3._UNSET}
         env.update(s3.s3_env(server))
         yield f"s3://{bucket}/archive", env
-    finally:
-        s3._stop(proc, server.ports)
 
 
 def case_s3(dataset: Path, pages: int, work: Path) -> dict[str, Any]:

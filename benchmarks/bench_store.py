@@ -121,26 +121,22 @@ def main() -> None:
     sys.path[:0] = [str(args.code.resolve()), str(ROOT)]
 
     from archive.store import LocalStore, S3Store
-    from tests.fixtures.s3 import _launch, _stop, _wait_ready, s3_env, weed_binary
+    from tests.fixtures.s3 import running_seaweedfs, s3_env
 
     items = pages(args.pages)
     runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
-        server, proc = _launch(weed_binary(), Path(tmp))
-        try:
-            problem = _wait_ready(server, proc)
-            if problem:
-                raise SystemExit(f"SeaweedFS did not start: {problem}")
-            os.environ.update(s3_env(server))
-            server.client().create_bucket(Bucket="bench")
-            for n in range(args.repeat):
-                local = CountingStore(LocalStore(Path(tmp) / f"archive-{n}"))
-                s3 = CountingStore(S3Store("bench", f"archive-{n}"))
-                one_local = measured(local, items, args.threads, proc.pid)
-                one_s3 = measured(s3, items, args.threads, proc.pid)
-                runs.append({"local": one_local, "s3": one_s3, "calls": s3.calls})
-        finally:
-            _stop(proc, server.ports)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-store-") as tmp,
+        running_seaweedfs(Path(tmp) / "seaweedfs") as (server, proc),
+    ):
+        os.environ.update(s3_env(server))
+        server.client().create_bucket(Bucket="bench")
+        for n in range(args.repeat):
+            local = CountingStore(LocalStore(Path(tmp) / f"archive-{n}"))
+            s3 = CountingStore(S3Store("bench", f"archive-{n}"))
+            one_local = measured(local, items, args.threads, proc.pid)
+            one_s3 = measured(s3, items, args.threads, proc.pid)
+            runs.append({"local": one_local, "s3": one_s3, "calls": s3.calls})
     per_article = lambda seconds: round(seconds / args.pages * 1000, 1)  # noqa: E731
     result = {
         "code": str(args.code),

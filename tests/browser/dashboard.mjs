@@ -29,8 +29,19 @@ try {
   const runLink = page.getByRole("link", { name: runName, exact: true }).first();
   await runLink.waitFor({ state: "visible" });
   steps.push({ found_run_in_list: runName, url: page.url() });
-  await runLink.click();
-  await page.waitForURL(/\/runs\/flow-run\//);
+  // The list polls and re-renders while runs come and go, so a click can land on a row that is
+  // being replaced: click again (up to 3 times) when no navigation follows.
+  for (let attempt = 1; ; attempt++) {
+    await runLink.scrollIntoViewIfNeeded();
+    await runLink.click();
+    try {
+      await page.waitForURL(/\/runs\/flow-run\//, { timeout: 20_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      steps.push({ click_without_navigation: attempt });
+    }
+  }
   await page.getByText(runName).first().waitFor();
   steps.push({ opened_run: page.url() });
 
