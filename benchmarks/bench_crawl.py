@@ -252,6 +252,7 @@ def run_cli_crawl(sites_file: Path, archive: str, env: dict[str, str] | None = N
         "peak_rss_crawl_mb": round(sampler.peak_crawl_kib / 1024, 1),
         "peak_rss_cli_tree_mb": round(sampler.peak_tree_kib / 1024, 1),
         "crawl_descendants_seen": len(sampler.workers_seen),  # extraction workers (+ resource tracker)
+        **({"stderr_tail": stderr[-2000:]} if proc.returncode else {}),
     }
 
 
