@@ -163,7 +163,6 @@ def crawl(
     from prefect.exceptions import TerminationSignal
 
     from dateline.tempapi import temporary_api
-    from flows.crawl import crawl_all
 
     try:
         names = None if demo else load_sites(sites_file).select(site)  # validate before starting Prefect
@@ -171,13 +170,22 @@ def crawl(
         err.print(f"[red]configuration error:[/] {e}")
         raise typer.Exit(1) from e
     try:
-        with _stop_on_signals(), temporary_api():
+        with _stop_on_signals(), temporary_api() as api:
+            # the temporary server starts (another process) while the flows are imported and the
+            # demo site set up; it is waited for just before the flow run
+            from flows.crawl import crawl_all
+
             if names is None:
-                with _demo_sites_file() as (path, name), _progress_bar():
-                    state = crawl_all(
-                        sites=[name], sites_file=path, archive=archive, refresh=refresh, return_state=True
-                    )
+                with _demo_sites_file() as (path, name):
+                    if api is not None:
+                        api.ready()
+                    with _progress_bar():
+                        state = crawl_all(
+                            sites=[name], sites_file=path, archive=archive, refresh=refresh, return_state=True
+                        )
             else:
+                if api is not None:
+                    api.ready()
                 with _progress_bar():
                     state = crawl_all(
                         sites=[s.name for s in names], sites_file=str(sites_file) if sites_file else None,

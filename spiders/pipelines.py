@@ -21,14 +21,11 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import pickle
-import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from scrapy import Spider
@@ -39,60 +36,17 @@ from archive.keys import article_key
 from archive.records import Failure, RawPointer
 from archive.store import FatalStoreError, StoreError, open_store
 from archive.writer import ArchiveWriter
-from core import procs
 from core.profiles import ProfileSession
 from core.recordbuilder import archive_record, build_record
 from core.times import parse_loose_date, utcnow
 from extraction.confidence import is_low
-from extraction.extract import decode_html, extract_and_fingerprint
-from extraction.model import Extraction, ExtractionError, PageHints
+from extraction.model import Extraction, PageHints
 from extraction.profile import ProfileRules
 from spiders import events
+from spiders.cleanworker import clean_in_worker, init_worker
 from spiders.items import FailureItem, PageItem
 
 logger = logging.getLogger(__name__)
-
-
-_worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
-_worker_rules_files: dict[str, ProfileRules] = {}  # rules loaded from files, by file (one per version)
-
-
-def init_worker(rules: ProfileRules | None) -> None:
-    """Pool initializer: keep the site's profile rules in the worker (not pickled with every page),
-    and end the worker with the crawl process (workers hold each other's queue ends, so an
-    orphaned pool would otherwise live on)."""
-    global _worker_rules
-    parent = multiprocessing.parent_process()
-    procs.die_with_parent(parent.pid if parent is not None else None, signal.SIGKILL)
-    _worker_rules = rules
-
-
-def _rules_from(rules_file: str | None) -> ProfileRules | None:
-    """The rules a page names: the initial ones, or a rules file, read once per worker (an import
-    interleaves pages of several sites, each with its own file)."""
-    if rules_file is None:
-        return _worker_rules
-    rules = _worker_rules_files.get(rules_file)
-    if rules is None:
-        rules = _worker_rules_files[rules_file] = pickle.loads(Path(rules_file).read_bytes())
-    return rules
-
-
-def clean_in_worker(
-    body: bytes, encoding: str | None, hints_json: str, rules_file: str | None = None
-) -> dict[str, Any]:
-    """Runs in a pool process: decode + extract with the site's profile rules (the initial ones,
-    or the latest recompiled ones in ``rules_file``); returns plain data (cheap to pickle): the
-    extraction and the page's fingerprint."""
-    hints = PageHints.model_validate_json(hints_json)
-    try:
-        html = decode_html(body, encoding)
-        ex, fp = extract_and_fingerprint(html, hints, _rules_from(rules_file))
-        return {"ok": ex.model_dump_json(), "fp": fp.model_dump_json() if fp is not None else None}
-    except ExtractionError as e:
-        return {"error": e.reason, "detail": e.detail}
-    except Exception as e:  # an extractor bug on one page must not stop the run
-        return {"error": "extractor-crash", "detail": f"{type(e).__name__}: {e}"[:500]}
 
 
 _pool: ProcessPoolExecutor | None = None

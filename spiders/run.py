@@ -21,25 +21,27 @@ import os
 import signal
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pydantic import TypeAdapter
-from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
-
-from archive.store import StoreError, open_store
-from archive.writer import ArchiveWriter
 from core import procs
 from core.config import Site
-from spiders import events, pipelines
-from spiders import settings as default_settings
-from spiders.news import NewsSpider
-from spiders.settings import site_settings
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+# Scrapy, the archive and the spider are imported in the functions: each extraction worker is
+# spawned from this process and imports this module again as its __main__ (multiprocessing's
+# "spawn"), so what is imported here every worker pays for before its first page.
 
 PARENT_GONE_GRACE = 10.0
-_SITES = TypeAdapter(list[Site])
 
 
 def build_settings(site: Site, user_agent: str, extra: dict[str, object]) -> Settings:
+    from scrapy.settings import Settings
+
+    from spiders import settings as default_settings
+    from spiders.settings import site_settings
+
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     # "spider" priority: CrawlerProcess.crawl merges the process's project settings into each
@@ -51,6 +53,10 @@ def build_settings(site: Site, user_agent: str, extra: dict[str, object]) -> Set
 
 def process_settings(extra: dict[str, object]) -> Settings:
     """What the process shares (reactor, logging, DNS, thread pool): the defaults and ``extra``."""
+    from scrapy.settings import Settings
+
+    from spiders import settings as default_settings
+
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.update(extra, priority="cmdline")
@@ -81,10 +87,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refresh", action="store_true")
     ap.add_argument("--settings-json", default="{}", help="extra Scrapy settings (tests, tuning)")
     args = ap.parse_args(argv)
-    # Parent gone (killed): Scrapy's graceful stop on SIGTERM, and gone for good 10 s later.
+    # Parent gone (killed, even while importing): Scrapy's graceful stop on SIGTERM, and gone for good 10 s later.
     procs.die_with_parent(procs.parent_pid_from_env(), signal.SIGTERM, grace=PARENT_GONE_GRACE)
+    from pydantic import TypeAdapter
+    from scrapy.crawler import Crawler, CrawlerProcess
+
+    from archive.store import StoreError, open_store
+    from archive.writer import ArchiveWriter
+    from spiders import events, pipelines
+    from spiders.news import NewsSpider
+
     try:
-        sites = _SITES.validate_json(args.sites_json)
+        sites = TypeAdapter(list[Site]).validate_json(args.sites_json)
         user_agents = json.loads(args.user_agents_json)
         crawled_at = datetime.fromisoformat(args.crawled_at)
         extra = json.loads(args.settings_json)
