@@ -149,16 +149,27 @@ def _teaser_blocks(lines: list[str], ctx: LineContext) -> list[str]:
         if skipping and DATE_ONLY_LINE.match(line):
             since_stamp = 0
             continue
-        if skipping and (
-            _LIST_ITEM.match(line)
-            or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
-            or since_stamp < 2
+        if (
+            skipping
+            and not _prose_item(line)
+            and (
+                _LIST_ITEM.match(line)
+                or (word_count(line) <= 12 and not _SENTENCE_END.search(line))
+                or since_stamp < 2
+            )
         ):
             since_stamp += 1
             continue
         skipping = False
         out.append(line)
     return out
+
+
+def _prose_item(line: str) -> bool:
+    """A list item of running text (15+ words, full stop) under a teaser-like heading
+    ("Empfehlungen") is advice in the text: teaser items are headlines, not sentences."""
+    item = _LIST_ITEM.match(line) is not None
+    return item and "teaser-prose" not in disabled and _prose(_LIST_ITEM.sub("", line))
 
 
 def _repeats(lines: list[str], ctx: LineContext) -> list[str]:
@@ -199,11 +210,40 @@ def _teaser_lines(lines: list[str], ctx: LineContext) -> list[str]:
 
 
 _LABEL = re.compile(r"^\W*\w[\w.'’-]*(?:\s\w[\w.'’-]*)?\s*:\s*$")
+_COLON_HEADING = re.compile(r"^[^.!?]{2,80}:\s*$")
 
 
 def _label_lines(lines: list[str], ctx: LineContext) -> list[str]:
-    """A one- or two-word label ending in a colon on its own line ("Note:", "NEW DELHI:")."""
-    return [line for line in lines if not _LABEL.match(line)]
+    """A one- or two-word label ending in a colon on its own line ("Note:", "NEW DELHI:").
+    Where two or more short colon lines each head a prose paragraph, they are the text's
+    subheadings ("Private Solaranlagen:" among "Preisbremsen im Bereich Energie:") and stay."""
+    headings = {
+        index
+        for index, line in enumerate(lines[:-1])
+        if _COLON_HEADING.match(line) and word_count(line) <= 8 and _prose(lines[index + 1])
+    }
+    if len(headings) < 2 or "label-structure" in disabled:
+        headings = set()
+    return [line for index, line in enumerate(lines) if index in headings or not _LABEL.match(line)]
+
+
+def _prompts(lines: list[str], ctx: LineContext) -> list[str]:
+    """Subscription/app/login prompts of up to 30 words. A line that stops without punctuation
+    and is continued by a line starting lowercase is one sentence broken by a link ("... you can
+    email us at" / "name@example.org and we will ..."): running text, not a prompt."""
+    out = []
+    for index, line in enumerate(lines):
+        if word_count(line) <= 30 and PROMPTS.search(line):
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            if not (_continued(line, following) and "prompt-continued" not in disabled):
+                continue
+        out.append(line)
+    return out
+
+
+def _continued(line: str, following: str) -> bool:
+    first = next((ch for ch in following if ch.isalnum()), "")
+    return not _SENTENCE_END.search(line) and first.isalpha() and first.islower()
 
 
 def _author_lines(lines: list[str], ctx: LineContext) -> list[str]:
@@ -391,7 +431,7 @@ LINE_RULES: dict[str, LineRule] = {
     "teaser-line": _teaser_lines,
     "summary-box": _summary_boxes,
     "label": _label_lines,
-    "prompt": _drop_matching(PROMPTS, max_words=30),
+    "prompt": _prompts,
     "consent": _drop_matching(CONSENT, max_words=60),
     "exact-junk": _drop_matching(EXACT_JUNK),
     "credit": _drop_matching(CREDIT, max_words=20),

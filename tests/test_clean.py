@@ -767,3 +767,32 @@ def test_a_read_more_box_without_links_is_the_text_folded_away() -> None:
     assert "Kinder unter 4 Jahren" in text_after_pruning(f"{ARTICLE}{folded}")
     teaser = "<div class='read-more'><p><a href='/other'>Kinder unter 4 Jahren: der Ratgeber</a></p></div>"
     assert "Kinder unter 4 Jahren" not in text_after_pruning(f"{ARTICLE}{teaser}")
+
+
+def test_sentence_items_under_a_teaser_like_heading_stay() -> None:
+    advice = (
+        "- Beachten Sie die ausführlichen Informationen zur Gesundheitslage und die bestehenden "
+        "Beschränkungen einschließlich der Quarantäne vor jeder Reise in das Land."
+    )
+    assert advice in clean(f"{PARAGRAPH}\nEmpfehlungen\n{advice}\n{PARAGRAPH}")
+    teaser = "- Italien: Die schönsten Strände im Überblick"
+    assert teaser not in clean(f"{PARAGRAPH}\nLesen Sie auch\n{teaser}\n{PARAGRAPH}")
+
+
+def test_short_colon_subheadings_over_paragraphs_stay() -> None:
+    text = (
+        f"{PARAGRAPH}\nPreisbremsen im Bereich Energie:\n{PARAGRAPH}\nPrivate Solaranlagen:\n{PARAGRAPH}"
+        f"\nUmweltbonus sinkt:\n{PARAGRAPH}"
+    )
+    lines = clean(text)
+    assert "Private Solaranlagen:" in lines and "Umweltbonus sinkt:" in lines
+    assert "NEW DELHI:" not in clean(f"NEW DELHI:\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}")
+
+
+def test_a_prompt_phrase_in_a_sentence_broken_by_a_link_stays() -> None:
+    broken = "If at any time you would like to unsubscribe from future emails, you can email us at"
+    rest = "info@example.org and we will promptly remove you from all correspondence."
+    lines = clean(f"{PARAGRAPH}\n{broken}\n{rest}\n{PARAGRAPH}")
+    assert broken in lines
+    prompt = "Sign up for our newsletter"
+    assert prompt not in clean(f"{PARAGRAPH}\n{prompt}\n{PARAGRAPH}")
