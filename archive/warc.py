@@ -9,6 +9,7 @@ received, so the page can be re-extracted later with better tools.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,10 @@ Headers = list[tuple[str, str]]
 
 WARCINFO = b"software: dateline (warcio)\r\nformat: WARC File Format 1.1\r\n"
 WARC_VERSION = "1.1"  # 1.1 allows sub-second WARC-Date, which keeps fetched_at exact
+# warcio gzips at level 9: ~15 ms CPU per 300 KB page, the crawl child's largest cost per article
+# (taken from the cleaning workers on 2 cores). Level 4: ~1/3 of that CPU, raw objects ~6% larger
+# (level 3: +13%); the inflated bytes (the WARC records) are the same.
+GZIP_LEVEL = 4
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def build_warc(
 ) -> tuple[bytes, str]:
     """Return (gzipped WARC with warcinfo + request + response, response WARC-Record-ID)."""
     buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+    writer = WARCWriter(buffer, gzip=False, warc_version=WARC_VERSION)
     date = warc_date(fetched_at)
     http = StatusAndHeaders(_status_line(status), _header_names_ascii(response_headers), protocol="HTTP/1.1")
     response = _record(writer, url, "response", body, http, {"WARC-Date": date})
@@ -100,9 +105,19 @@ def build_warc(
     http = StatusAndHeaders(request_line, sent, is_http_request=True)
     request = _record(writer, url, "request", b"", http, {"WARC-Date": date, "WARC-Concurrent-To": record_id})
     warcinfo = _record(writer, "", "warcinfo", WARCINFO, None, {"WARC-Date": date})
+    members = []
     for record in (warcinfo, request, response):
         writer.write_record(record)
-    return buffer.getvalue(), record_id
+        members.append(_gzip_member(buffer.getvalue()))
+        buffer.seek(0)
+        buffer.truncate()
+    return b"".join(members), record_id
+
+
+def _gzip_member(data: bytes) -> bytes:
+    """One record as its own gzip member, as warcio writes it (same header), at ``GZIP_LEVEL``."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return compressor.compress(data) + compressor.flush()
 
 
 def _record(
