@@ -116,6 +116,10 @@ class ProfileSession:
         ):
             return
         self.pages += 1
+        if self.pages % self.profile.thresholds.window == 0:
+            # decay and forget single sightings as the run goes, not only at save: a crawl of
+            # 10,000 pages otherwise keeps every unique block it saw (RSS grew 1.23x from 1k to 10k)
+            self.profile.compact()
         if self.pages >= self.next_refresh:
             self.next_refresh *= 2
             rules = self.profile.rules()

@@ -276,3 +276,21 @@ def test_eval_groups_pages_by_site_and_reports_both() -> None:
     assert ours["precision"] > plain["precision"] and ours["recall"] >= plain["recall"]  # a repeated line
     report = EvalReport(pages=pages, ours=ours, trafilatura=ours, plain=plain)
     assert "no profile" in render_report(report)
+
+
+def test_a_long_run_keeps_the_profile_bounded(tmp_path: Path) -> None:
+    """A run of many pages compacts as it goes: unique blocks do not pile up until the save."""
+    from archive.store import open_store
+    from core.profiles import ProfileSession
+
+    session = ProfileSession(open_store(str(tmp_path / "archive")), "big")
+    window = session.profile.thresholds.window
+    shared = {"key": "shared", "text_key": "ts", "path": "nav", "text": "Menu"}
+    for n in range(3 * window):
+        own = [{"key": f"k{n}-{i}", "text_key": f"t{n}-{i}", "path": "p", "text": "x"} for i in range(5)]
+        fp = PageFingerprint.model_validate({"page": str(n), "blocks": [shared, *own]})
+        session.learn(fp.model_dump_json())
+    assert session.pages == 3 * window
+    assert len(session.profile.blocks) < 2 * 5 * window  # not the 3 * 5 * window sightings
+    assert session.profile.pages <= window and session.profile.blocks["shared"].n >= window / 2
+    assert "shared" in session.profile.rules().blocks_strong | session.profile.rules().blocks_weak
