@@ -257,8 +257,10 @@ def run_cli_crawl(sites_file: Path, archive: str, env: dict[str, str] | None = N
 
 
 @contextlib.contextmanager
-def large_site(dataset: Path, pages: int, name: str = "bench-large") -> Iterator[NewsSite]:
-    with NewsSite(source_pages(dataset, pages), name=name) as site:
+def large_site(dataset: Path, pages: int, name: str = "") -> Iterator[NewsSite]:
+    # a name of its own per run: the one-run-per-site slot lives in the shared Prefect home, so
+    # two benchmarks on one machine would otherwise skip each other's crawl
+    with NewsSite(source_pages(dataset, pages), name=name or f"bench-large-{uuid.uuid4().hex[:6]}") as site:
         yield site
 
 
