@@ -49,7 +49,7 @@ from core.times import iso_utc, utcnow
 from core.urls import host_of, normalize_url
 from extraction.confidence import is_low
 from extraction.model import Extraction, PageHints
-from spiders.pipelines import clean_in_worker, init_worker
+from spiders.cleanworker import clean_in_worker, init_worker
 
 IN_FLIGHT_PER_WORKER = 4  # pages queued per pool worker: the pool never waits for the reader
 PROGRESS_SECONDS = 0.5
