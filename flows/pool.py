@@ -7,7 +7,9 @@ table artifact on the server (per site: the run manifest's key, or why it did no
 manifest itself is in the archive, which every worker reads. A shard run that crashes, is
 cancelled or leaves no row for a site gives that site an error row: no site is ever lost. A
 shard no worker picks up (all busy, none running) is cancelled after ``start_timeout`` (default:
-the hourly period), so the run still ends and says why those sites were not crawled.
+the hourly period), and one a worker took but never started (Pending: the worker died while
+starting its process) after ``pending_limit(start_timeout)``, so the run still ends and says
+why those sites were not crawled.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ DEFAULT_SHARD_SIZE = 25
 RESULTS_KEY = "crawl-shard-results"
 POLL_SECONDS = 2.0
 START_TIMEOUT_SECONDS = 3600.0  # the hourly period: a shard not started by the next run is given up
+PENDING_SECONDS = 600.0  # a worker starts a taken run's process in seconds; 10 min is a dead start
 API_CHUNK = 100  # ids per filter request (the server answers at most 200 rows)
 
 
@@ -138,6 +141,7 @@ class ShardRun:
     run: FlowRun
     ended: str | None = None  # final state name, once final
     state_type: StateType | None = None  # as last read
+    pending_since: float | None = None  # monotonic time it was first read Pending, while it is
     message: str = ""
     percent: float = 0.0  # of this shard, from its progress artifact
 
@@ -170,9 +174,14 @@ def _poll(client: SyncPrefectClient, runs: list[ShardRun]) -> None:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids)
         )
         for run in found:
-            going[run.id].state_type = run.state.type if run.state is not None else None
+            read = going[run.id]
+            read.state_type = run.state.type if run.state is not None else None
+            if read.state_type != StateType.PENDING:
+                read.pending_since = None
+            elif read.pending_since is None:
+                read.pending_since = time.monotonic()
             if run.state is not None and run.state.is_final():
-                going[run.id].ended, going[run.id].message = run.state.name, run.state.message or ""
+                read.ended, read.message = run.state.name, run.state.message or ""
         for gone in set(ids) - {run.id for run in found}:  # deleted from the server: never final
             going[gone].ended, going[gone].message = "deleted", "the flow run no longer exists"
         for artifact in _artifacts(client, ids, PROGRESS_KEY):
@@ -201,20 +210,39 @@ def not_started_message(start_timeout: float) -> str:
     return f"shard not started: no worker picked it up within {start_timeout:g} s"
 
 
+def pending_message(limit: float) -> str:
+    return f"shard not started: a worker took it but did not start it within {limit:g} s"
+
+
+def pending_limit(start_timeout: float) -> float:
+    """How long a taken (Pending) shard may wait for its process: never longer than a shard may
+    wait for a worker at all."""
+    return min(start_timeout, PENDING_SECONDS)
+
+
+def _cancel(client: SyncPrefectClient, shard: ShardRun, message: str) -> None:
+    """Cancel one shard run that never started; a run that started meanwhile refuses the change
+    and is waited for as any other."""
+    result: OrchestrationResult[Any] = client.set_flow_run_state(shard.run.id, Cancelled(message=message))
+    if result.state is not None and result.state.is_cancelled():
+        shard.ended, shard.message = result.state.name, message
+        get_run_logger().warning("shard run '%s': %s; its sites get error rows", shard.run.name, message)
+
+
 def cancel_unstarted(client: SyncPrefectClient, runs: list[ShardRun], start_timeout: float) -> None:
-    """Cancel the shard runs still Scheduled (or Late): no worker took them. A run a worker
-    took meanwhile refuses the change and is waited for as any other."""
-    message = not_started_message(start_timeout)
+    """Cancel the shard runs still Scheduled (or Late): no worker took them."""
     for shard in runs:
         if shard.ended is None and shard.state_type == StateType.SCHEDULED:
-            result: OrchestrationResult[Any] = client.set_flow_run_state(
-                shard.run.id, Cancelled(message=message)
-            )
-            if result.state is not None and result.state.is_cancelled():
-                shard.ended, shard.message = result.state.name, message
-                get_run_logger().warning(
-                    "shard run '%s': %s; its sites get error rows", shard.run.name, message
-                )
+            _cancel(client, shard, not_started_message(start_timeout))
+
+
+def cancel_stuck_pending(client: SyncPrefectClient, runs: list[ShardRun], limit: float) -> None:
+    """Cancel the shard runs Pending for ``limit`` s: the worker that took them died (or lost
+    its process) before the run started, and Prefect would leave them Pending for ever."""
+    now = time.monotonic()
+    for shard in runs:
+        if shard.ended is None and shard.pending_since is not None and now - shard.pending_since >= limit:
+            _cancel(client, shard, pending_message(limit))
 
 
 def wait_shards(
@@ -223,9 +251,9 @@ def wait_shards(
     poll_seconds: float = POLL_SECONDS,
     start_timeout: float = START_TIMEOUT_SECONDS,
 ) -> None:
-    """Until every shard run is final, cancelling those no worker started within
-    ``start_timeout`` s; the parent's progress bar follows the shards' bars. A busy API only
-    delays the answer (polling goes on)."""
+    """Until every shard run is final, cancelling those no worker took within ``start_timeout``
+    s and those taken but left Pending for ``pending_limit(start_timeout)`` s; the parent's
+    progress bar follows the shards' bars. A busy API only delays the answer (polling goes on)."""
     give_up_at = time.monotonic() + start_timeout
     with get_client(sync_client=True) as client:
         while any(r.ended is None for r in runs):
@@ -233,6 +261,7 @@ def wait_shards(
                 _poll(client, runs)
                 if time.monotonic() >= give_up_at:
                     cancel_unstarted(client, runs, start_timeout)
+                cancel_stuck_pending(client, runs, pending_limit(start_timeout))
             except Exception as e:
                 get_run_logger().debug("shard runs not read (asked again): %s", e)
             _show(runs, tracker)

@@ -133,3 +133,68 @@ def test_a_shard_no_worker_picks_up_is_cancelled_and_its_sites_get_error_rows(
         {"flow_runs": {"name": {"like_": "-shard-"}}, "deployments": {"name": {"any_": ["no-worker"]}}},
     )
     assert len(shards) == 2 and {s["state"]["type"] for s in shards} == {"CANCELLED"}, shards
+
+
+@pytest.mark.slow
+def test_a_shard_taken_but_never_started_is_cancelled_and_its_sites_get_error_rows(
+    harness_api: PrefectApi, tmp_path: Path
+) -> None:
+    """A worker takes the shard runs (Pending) and dies before starting them: Prefect would
+    leave them Pending for ever; the parent cancels them after the pending limit, every site
+    gets an error row saying why, and the run ends."""
+    import threading
+
+    import yaml
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.states import Pending
+
+    from flows.crawl import crawl_all
+    from flows.pool import pending_limit
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="dead-worker-pool", type="process"), overwrite=True)
+        flow_id = client.create_flow_from_name("crawl-shard")
+        client.create_deployment(
+            flow_id, "dead-worker", work_pool_name="dead-worker-pool", entrypoint="flows/shard.py:crawl_shard"
+        )
+    taken: set[str] = set()
+    stop = threading.Event()
+
+    def dead_worker() -> None:
+        """Take every shard run as a worker does (Scheduled -> Pending), then never start it."""
+        while not stop.is_set():
+            runs = harness_api.post("/flow_runs/filter", {"deployments": {"name": {"any_": ["dead-worker"]}}})
+            with get_client(sync_client=True) as client:
+                for run in runs:
+                    if run["id"] not in taken and run["state"]["type"] == "SCHEDULED":
+                        client.set_flow_run_state(run["id"], Pending())
+                        taken.add(run["id"])
+            stop.wait(0.2)
+
+    names = [f"taken-{i}" for i in range(3)]
+    sites_file = tmp_path / "sites.yaml"
+    configs = [{"name": n, "start_urls": [f"http://127.0.0.1:9/{n}/"]} for n in names]
+    sites_file.write_text(yaml.safe_dump({"sites": configs}), encoding="utf-8")
+    worker = threading.Thread(target=dead_worker, daemon=True)
+    worker.start()
+    t0 = time.monotonic()
+    try:
+        state = crawl_all(
+            sites_file=str(sites_file), archive=str(tmp_path / "archive"), shard_size=2, dispatch="pool",
+            shard_deployment="crawl-shard/dead-worker", shard_start_timeout_seconds=8, return_state=True,
+        )  # fmt: skip
+    finally:
+        stop.set()
+        worker.join(10)
+    assert pending_limit(8) == 8 and pending_limit(3600) == 600, "never longer than 10 min"
+    assert time.monotonic() - t0 < 60, "the run ended soon after the pending limit"
+    assert len(taken) == 2, "both shard runs were taken"
+    assert state.is_failed(), (state.name, state.message)
+    rows = result_rows(state)
+    assert [r["site"] for r in rows] == names
+    for row in rows:
+        assert row["outcome"] == "failed", row
+        assert "shard not started: a worker took it but did not start it within 8 s" in row["reasons"], row
+    shards = harness_api.post("/flow_runs/filter", {"deployments": {"name": {"any_": ["dead-worker"]}}})
+    assert len(shards) == 2 and {s["state"]["type"] for s in shards} == {"CANCELLED"}, shards
