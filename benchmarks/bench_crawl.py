@@ -5,7 +5,7 @@
 
 - rate: one loopback news site (``demosite``: front page, section pages, RSS/Atom,
   sitemaps) serving ``--pages`` pages of the news-pages dataset, each copy made unique
-  (``bench_import.unique_pages``: its own text, so every page is a new store), crawled by
+  (``bench_import.unique_copies``: its own text, so every page is a new store), crawled by
   ``uv run dateline crawl --sites FILE --archive DIR`` (no politeness delay) into a fresh local
   archive. Timed: the CLI's wall time (Prefect's temporary API included) and the crawl child's
   life (``spiders.run``, seen in the process table). Baseline in the same run:
@@ -13,7 +13,7 @@
   in a pool of ``--workers`` processes (started before timing). Ratio = baseline s / crawl s.
 - rss: peak RSS of the crawl child plus its extraction workers (summed per sample, /proc every
   0.2 s) for each size of ``--rss-pages`` (the rate crawl's own size is measured too).
-- objects per article: files the crawl wrote into the local archive / articles stored.
+- objects per article: files the crawl wrote into the local archive / records stored (versions).
 - ``--s3``: the same crawl into SeaweedFS on loopback (tests/fixtures/s3.py starts it) vs local.
 - ``--sites N``: N small sites of ``--site-pages`` pages each with ``--delay`` s politeness,
   crawled twice by the CLI into one archive: wall time of the first and the second
@@ -47,7 +47,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_import import DEFAULT_DATASET, time_trafilatura, unique_pages  # noqa: E402
+from benchmarks.bench_import import DEFAULT_DATASET, time_trafilatura, unique_copies  # noqa: E402
 from demosite import NewsSite, SourcePage, slugify  # noqa: E402
 from extraction.evaluate import load_truth  # noqa: E402
 
@@ -59,13 +59,13 @@ CRAWL_CHILD = "spiders.run"  # the crawl process's module (its cmdline names it)
 
 
 def source_pages(dataset: Path, count: int, start: int = 0) -> list[SourcePage]:
-    """``count`` unique pages (copies ``start`` .. ``start + count - 1`` of ``unique_pages``) as
+    """``count`` unique pages (copies ``start`` .. ``start + count - 1`` of ``unique_copies``) as
     local-site pages: the truth's title and date, a slug of their own, sections cycled."""
     rows = load_truth(dataset)
-    pages = unique_pages(dataset, start + count)[start:]
+    pages = unique_copies(dataset, start + count)[start:]
     out = []
-    for n, (_url, html) in enumerate(pages, start):
-        row = rows[n % len(rows)]
+    for n, (index, _url, html) in enumerate(pages, start):
+        row = rows[index]
         published = row.get("publishing_date")
         when = datetime.fromisoformat(published).isoformat() if published else None
         out.append(
@@ -277,8 +277,10 @@ def crawl_large(site: NewsSite, pages: int, work: Path, archive: str | None = No
     result["requests_served"] = len(site.log)
     if local:
         files = count_files(Path(target))
+        records = count_files(Path(target) / "articles")  # every stored version costs its objects
         result["archive_files"] = files
-        result["objects_per_article"] = round(files / max(1, articles), 2)
+        result["records_stored"] = records
+        result["objects_per_article"] = round(files / max(1, records), 3)
         shutil.rmtree(target, ignore_errors=True)
     return result
 

@@ -49,23 +49,43 @@ _BODY = re.compile(r"(<body[^>]*>)", re.IGNORECASE)
 _PARA_END = re.compile(r"</p>", re.IGNORECASE)
 
 
-def unique_pages(dataset: Path, count: int) -> list[tuple[str, str]]:
-    """(url, html) x count: the dataset cycled, each copy with its own URL and text: every
-    paragraph ends with the copy's number, so each copy's article text (content hash) is new and
-    every record is a new store, not an "unchanged" no-op."""
-    base = [
-        (hints.url, html) for html, hints in (_load_page(str(dataset), row) for row in load_truth(dataset))
-    ]
+def _copy(n: int, url: str, html: str) -> tuple[str, str]:
+    """Copy ``n`` of a page: a path of its own and every paragraph ending with the copy's number."""
+    parts = urlsplit(url)  # a path of its own (query parameters may be normalised away)
+    note = f"<p>Archive copy {n}: this sentence makes the page unique for the benchmark.</p>"
+    at = m.end() if (m := _BODY.search(html)) else 0
+    unique = parts._replace(path=f"/copy-{n}{parts.path}").geturl()
+    return unique, _PARA_END.sub(f" (copy {n})</p>", html[:at] + note + html[at:])
+
+
+def _copies_differ(html: str) -> bool:
+    """Whether the copy mark reaches the page's main text (not only the added note)."""
+    import trafilatura
+
+    return "(copy 1)" in (trafilatura.extract(_copy(1, "http://x.test/", html)[1]) or "")
+
+
+def unique_copies(dataset: Path, count: int) -> list[tuple[int, str, str]]:
+    """(truth row index, url, html) x count: the dataset cycled, each copy with its own URL and
+    text, so each copy's article text (content hash) is new and every record is a new store,
+    not an alias or an "unchanged" no-op. Pages whose text is not in ``<p>`` elements (5 of the
+    235: the copy mark does not reach their text, so their copies would be exact duplicates)
+    are left out; trafilatura tells them, on two processes, once per run."""
+    rows = load_truth(dataset)
+    base = [(hints.url, html) for html, hints in (_load_page(str(dataset), row) for row in rows)]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        marked = pool.map(_copies_differ, [html for _, html in base], chunksize=8)
+        usable = [i for i, ok in enumerate(marked) if ok]
     out = []
     for n in range(count):
-        url, html = base[n % len(base)]
-        parts = urlsplit(url)  # a path of its own (query parameters may be normalised away)
-        note = f"<p>Archive copy {n}: this sentence makes the page unique for the benchmark.</p>"
-        at = m.end() if (m := _BODY.search(html)) else 0
-        unique = parts._replace(path=f"/copy-{n}{parts.path}").geturl()
-        html = _PARA_END.sub(f" (copy {n})</p>", html[:at] + note + html[at:])
-        out.append((unique, html))
+        index = usable[n % len(usable)]
+        out.append((index, *_copy(n, *base[index])))
     return out
+
+
+def unique_pages(dataset: Path, count: int) -> list[tuple[str, str]]:
+    """(url, html) of ``unique_copies``."""
+    return [(url, html) for _, url, html in unique_copies(dataset, count)]
 
 
 def write_warc(path: Path, pages: list[tuple[str, str]], host_map: dict[str, str] | None = None) -> None:
