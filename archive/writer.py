@@ -11,7 +11,9 @@ completes whatever consumer data is missing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -28,6 +30,7 @@ from archive.warc import Headers, build_warc, read_warc_responses
 ArticleStatus = Literal["new", "new_version", "unchanged", "alias"]
 
 WARC_CONTENT_TYPE = "application/warc"
+LOCK_STRIPES = 64  # stores of one article (or one text) in this process take turns; others do not wait
 
 
 class IdIndexEntry(BaseModel):
@@ -67,6 +70,7 @@ class ArchiveWriter:
     ) -> None:
         self.store = store
         self.feed = feed.FeedWriter(store, clock or feed.utc_now)  # this writer's feed log
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     def close(self) -> None:
         """End this writer's feed log, so followers stop polling it (idle logs are sealed anyway)."""
@@ -109,6 +113,23 @@ class ArchiveWriter:
         its date partition changed; the pointer is written after the record (with the
         feed claim, see ``_complete``), so a pointer never names a missing record.
         """
+        with self._turn(record):
+            return self._store_article(record)
+
+    @contextmanager
+    def _turn(self, record: ArticleRecord) -> Iterator[None]:
+        """Serialise the stores of one id and of one text (a crawl stores on several threads):
+        two URLs with one canonical fetched at once would both read "no versions yet" and both
+        report "new", and two copies of one text would both miss the other's hash claim."""
+        stripes = sorted(
+            {hash(record.id) % LOCK_STRIPES, hash((record.site, record.content_hash)) % LOCK_STRIPES}
+        )
+        with ExitStack() as held:
+            for n in stripes:  # always in ascending order: no deadlock between two stores
+                held.enter_context(self._stripes[n])
+            yield
+
+    def _store_article(self, record: ArticleRecord) -> ArticleStatus:
         known = self.versions_of(record.id)
         if record.version in known:
             self._complete_stored(record.id, record.version)

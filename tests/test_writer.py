@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -101,6 +103,41 @@ def test_new_unchanged_new_version(writer: ArchiveWriter, store: ObjectStore) ->
         keys.article_key("example", "2026-11-20", v.id, v.version) for v in (v1, v2)
     )
     assert all_keys(store, "ids/") == sorted(keys.id_index_key(v1.id, v.version) for v in (v1, v2))
+
+
+class SlowListing:
+    """The real store, with listings slow enough that two unguarded stores overlap."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self.inner = inner
+
+    def list(self, prefix: str) -> Any:
+        time.sleep(0.3)
+        return self.inner.list(prefix)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _store_at_once(writer: ArchiveWriter, records: list[ArticleRecord]) -> list[str]:
+    with ThreadPoolExecutor(len(records)) as pool:  # as the crawl pipeline's store threads do
+        return sorted(pool.map(writer.store_article, records))
+
+
+def test_two_versions_stored_at_once_are_new_and_new_version(store: ObjectStore) -> None:
+    """Two URLs with one canonical, stored by two threads at once: one "new", one "new_version"
+    (both read "no versions yet" without the per-article turn)."""
+    writer = ArchiveWriter(cast(ObjectStore, SlowListing(store)))
+    v1, v2 = make_record("First text."), make_record("Updated text.")
+    assert _store_at_once(writer, [v1, v2]) == ["new", "new_version"]
+
+
+def test_one_text_under_two_urls_stored_at_once_is_one_record_and_an_alias(store: ObjectStore) -> None:
+    writer = ArchiveWriter(cast(ObjectStore, SlowListing(store)))
+    a = make_record("The same text.", url="https://news.example/a")
+    b = make_record("The same text.", url="https://news.example/b")
+    assert _store_at_once(writer, [a, b]) == ["alias", "new"]
+    assert len(all_keys(store, "articles/")) == 1
 
 
 def test_record_json_is_utf8_in_schema_order(writer: ArchiveWriter, store: ObjectStore) -> None:
