@@ -410,15 +410,14 @@ def crawl_all(
     max_failed_share: float = 0.2,
     max_failed_pages: int | None = None,
     wait_for_previous_seconds: float = 10.0,
-    shard_size: int | None = None,
+    shard_size: int = pool.DEFAULT_SHARD_SIZE,
     dispatch: Literal["local", "pool"] = "local",
     shard_deployment: str = pool.SHARD_DEPLOYMENT,
     shard_start_timeout_seconds: float = pool.START_TIMEOUT_SECONDS,
 ) -> State:
     """Crawl the selected (default: all) sites; one site failing does not stop the others.
 
-    The sites are split into shards of at most ``shard_size`` (``flows.pool.split_shards``;
-    default 25 on the pool, 200 locally: ``flows.pool.shard_size_for``).
+    The sites are split into shards of at most ``shard_size`` (``flows.pool.split_shards``).
     ``dispatch="local"`` crawls the shards here, one after another; ``"pool"`` starts each as a
     `crawl-shard` flow run of ``shard_deployment`` on the work pool, all at once, and waits for
     them, so the pool's workers (on any machine) share the run; a shard run no worker started
@@ -433,7 +432,7 @@ def crawl_all(
     """
     selected = load_sites(sites_file).select(sites)
     thresholds = Thresholds(max_failed_share, max_failed_pages)
-    shards = pool.split_shards(selected, pool.shard_size_for(dispatch, shard_size))
+    shards = pool.split_shards(selected, shard_size)
     tracker = RunProgress([s.name for s in selected])
     if dispatch == "pool":
         params = {"sites_file": sites_file, "archive": archive, "refresh": refresh, "settings": settings,

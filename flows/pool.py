@@ -45,23 +45,12 @@ from flows.report import SiteResult, Thresholds, manifest_key, site_url, summary
 T = TypeVar("T")
 
 SHARD_DEPLOYMENT = "crawl-shard/pool"  # prefect.yaml
-DEFAULT_SHARD_SIZE = 25  # on the pool: shards are what the workers share, so many small ones
-LOCAL_SHARD_SIZE = 200  # in one process shards run one after another: as few as memory allows
+DEFAULT_SHARD_SIZE = 25
 RESULTS_KEY = "crawl-shard-results"
 POLL_SECONDS = 2.0
 START_TIMEOUT_SECONDS = 3600.0  # the hourly period: a shard not started by the next run is given up
 PENDING_SECONDS = 600.0  # a worker starts a taken run's process in seconds; 10 min is a dead start
 API_CHUNK = 100  # ids per filter request (the server answers at most 200 rows)
-
-
-def shard_size_for(dispatch: str, shard_size: int | None) -> int:
-    """The given size, or the dispatch's default: on the pool small shards spread a run over the
-    workers; locally each shard is one crawl process after the last (each ~10 s of start-up
-    and politeness: 200 sites in shards of 25 took 8 x 16 s with nothing new), so one process
-    crawls up to ``LOCAL_SHARD_SIZE`` sites at once."""
-    if shard_size is not None:
-        return shard_size
-    return DEFAULT_SHARD_SIZE if dispatch == "pool" else LOCAL_SHARD_SIZE
 
 
 def split_shards(items: Sequence[T], shard_size: int) -> list[list[T]]:

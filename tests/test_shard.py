@@ -12,14 +12,7 @@ import pytest
 from archive.store import open_store
 from archive.writer import ArchiveWriter
 from core.config import Site
-from flows.pool import (
-    ShardOutcome,
-    archive_manifests,
-    result_row,
-    shard_size_for,
-    site_results,
-    split_shards,
-)
+from flows.pool import ShardOutcome, archive_manifests, result_row, site_results, split_shards
 from flows.report import SiteResult, Thresholds, verdict
 from tests.fixtures.prefect_server import PrefectApi
 from tests.test_flows import manifest, result_rows
@@ -45,14 +38,6 @@ def test_split_examples() -> None:
     assert split_shards([], 4) == []
     with pytest.raises(ValueError):
         split_shards(names, 0)
-
-
-def test_local_runs_take_big_shards_the_pool_small_ones_unless_told() -> None:
-    """Local shards run one after another, each a crawl process: 200 sites are one process
-    there; on the pool 25 per shard spread a run over the workers."""
-    assert len(split_shards(list(range(200)), shard_size_for("local", None))) == 1
-    assert len(split_shards(list(range(200)), shard_size_for("pool", None))) == 8
-    assert shard_size_for("local", 3) == shard_size_for("pool", 3) == 3
 
 
 def _sites(*names: str) -> list[Site]:
