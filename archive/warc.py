@@ -1,16 +1,17 @@
-"""Raw pages as small gzipped WARC files (one fetch per file).
+"""Raw pages as small gzipped WARC files (one fetch, or a short batch of one site's fetches).
 
-A per-page WARC is small enough to be written in one atomic put, and a
+A WARC of a few pages is small enough to be written in one atomic put, and a
 record's ``raw`` pointer (key + WARC-Record-ID) is valid the moment the
-record itself is. WARC keeps the HTTP status line and headers exactly as
-received, so the page can be re-extracted later with better tools.
+record itself is. A crawl batches the pages of a second or two into one file because
+every object costs a write (docs/archive.md). WARC keeps the HTTP status line and headers
+exactly as received, so the page can be re-extracted later with better tools.
 """
 
 from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -29,6 +30,18 @@ WARC_VERSION = "1.1"  # 1.1 allows sub-second WARC-Date, which keeps fetched_at 
 # (taken from the cleaning workers on 2 cores). Level 4: ~1/3 of that CPU, raw objects ~6% larger
 # (level 3: +13%); the inflated bytes (the WARC records) are the same.
 GZIP_LEVEL = 4
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One HTTP fetch to keep: the response as the crawler received it."""
+
+    url: str
+    status: int
+    headers: Headers
+    body: bytes
+    fetched_at: datetime
+    request_headers: Headers | None = None
 
 
 @dataclass(frozen=True)
@@ -95,23 +108,41 @@ def build_warc(
     request_headers: Headers | None = None,
 ) -> tuple[bytes, str]:
     """Return (gzipped WARC with warcinfo + request + response, response WARC-Record-ID)."""
+    data, [record_id] = build_warc_batch(
+        [Fetch(url, status, response_headers, body, fetched_at, request_headers)]
+    )
+    return data, record_id
+
+
+def build_warc_batch(fetches: Sequence[Fetch]) -> tuple[bytes, list[str]]:
+    """One gzipped WARC of several fetches: a warcinfo, then a request and a response record per
+    fetch, each record its own gzip member; returns the bytes and each fetch's response id."""
+    if not fetches:
+        raise ValueError("a WARC needs at least one fetch")
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=False, warc_version=WARC_VERSION)
-    date = warc_date(fetched_at)
-    http = StatusAndHeaders(_status_line(status), _header_names_ascii(response_headers), protocol="HTTP/1.1")
-    response = _record(writer, url, "response", body, http, {"WARC-Date": date})
-    record_id = response.rec_headers.get_header("WARC-Record-ID")
-    request_line, sent = _request_line(url, _header_names_ascii(request_headers or []))
-    http = StatusAndHeaders(request_line, sent, is_http_request=True)
-    request = _record(writer, url, "request", b"", http, {"WARC-Date": date, "WARC-Concurrent-To": record_id})
-    warcinfo = _record(writer, "", "warcinfo", WARCINFO, None, {"WARC-Date": date})
+    records = [
+        _record(writer, "", "warcinfo", WARCINFO, None, {"WARC-Date": warc_date(fetches[0].fetched_at)})
+    ]
+    record_ids = []
+    for fetch in fetches:
+        date = warc_date(fetch.fetched_at)
+        headers = _header_names_ascii(fetch.headers)
+        http = StatusAndHeaders(_status_line(fetch.status), headers, protocol="HTTP/1.1")
+        response = _record(writer, fetch.url, "response", fetch.body, http, {"WARC-Date": date})
+        record_id = response.rec_headers.get_header("WARC-Record-ID")
+        request_line, sent = _request_line(fetch.url, _header_names_ascii(fetch.request_headers or []))
+        http = StatusAndHeaders(request_line, sent, is_http_request=True)
+        fields = {"WARC-Date": date, "WARC-Concurrent-To": record_id}
+        records += [_record(writer, fetch.url, "request", b"", http, fields), response]
+        record_ids.append(record_id)
     members = []
-    for record in (warcinfo, request, response):
+    for record in records:
         writer.write_record(record)
         members.append(_gzip_member(buffer.getvalue()))
         buffer.seek(0)
         buffer.truncate()
-    return b"".join(members), record_id
+    return b"".join(members), record_ids
 
 
 def _gzip_member(data: bytes) -> bytes:

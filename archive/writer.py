@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Literal
@@ -23,7 +23,7 @@ from archive import aliases, feed, keys
 from archive.feed import Claim
 from archive.records import ArticleRecord, RawPointer, RunManifest, to_json_bytes
 from archive.store import ObjectStore
-from archive.warc import Headers, build_warc, read_warc_responses
+from archive.warc import Fetch, Headers, build_warc_batch, read_warc_responses
 
 # "alias": the same text of the same site and day is already stored under another id; the
 # record was not stored, its URLs now point at that article (see archive/aliases.py).
@@ -93,18 +93,38 @@ class ArchiveWriter:
         request_headers: Headers | None = None,
     ) -> RawPointer:
         """Store one fetch as a gzipped WARC; the pointer names the response record."""
-        moment = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
-        crawl_date = moment.astimezone(UTC).date().isoformat()
-        key = keys.raw_key(site, crawl_date, url, hashlib.sha256(body).hexdigest())
-        data, record_id = build_warc(url, status, headers, body, moment, request_headers)
-        if not self.store.put_if_absent(key, data, WARC_CONTENT_TYPE):
-            record_id = self._stored_record_id(key)  # same page fetched before today: keep its WARC
-        return RawPointer(key=key, record_id=record_id)
+        return self.store_raws(site, [Fetch(url, status, headers, body, fetched_at, request_headers)])[0]
 
-    def _stored_record_id(self, key: str) -> str:
-        for response in read_warc_responses(self.store.get(key)):
-            return response.record_id
-        raise ValueError(f"{key} holds no response record")
+    def store_raws(self, site: str, fetches: Sequence[Fetch]) -> list[RawPointer]:
+        """Store fetches of one site and one UTC crawl day as one gzipped WARC object (a crawl
+        batches the pages of a second or two: every object is a write); a pointer per fetch.
+
+        The key is derived from the contents (``keys.raw_key`` of the first URL and the hash of
+        the body, or of every URL and body hash for a batch), so a batch written again is stored
+        once and its pointers name the records that exist.
+        """
+        dates = {_utc(f.fetched_at).date().isoformat() for f in fetches}
+        if len(dates) != 1:
+            raise ValueError(f"one raw object holds fetches of one UTC day, not {sorted(dates)}")
+        if len(fetches) == 1:
+            digest = hashlib.sha256(fetches[0].body).hexdigest()
+        else:
+            digest = hashlib.sha256(
+                b"".join(f.url.encode() + b"\n" + hashlib.sha256(f.body).digest() for f in fetches)
+            ).hexdigest()
+        key = keys.raw_key(site, dates.pop(), fetches[0].url, digest)
+        data, record_ids = build_warc_batch(fetches)
+        if not self.store.put_if_absent(key, data, WARC_CONTENT_TYPE):
+            record_ids = self._stored_record_ids(key, fetches)  # written before (today): keep it
+        return [RawPointer(key=key, record_id=record_id) for record_id in record_ids]
+
+    def _stored_record_ids(self, key: str, fetches: Sequence[Fetch]) -> list[str]:
+        """The response ids of an existing raw object. Its key hashes every URL and body in
+        order, so its responses are these fetches, in this order."""
+        stored = list(read_warc_responses(self.store.get(key)))
+        if [r.url for r in stored] != [f.url for f in fetches]:
+            raise ValueError(f"{key} does not hold the responses of these fetches")
+        return [r.record_id for r in stored]
 
     def store_article(self, record: ArticleRecord) -> ArticleStatus:
         """Store one version of an article; report whether it was new, a new version or known.
@@ -194,6 +214,10 @@ class ArchiveWriter:
         key = keys.run_manifest_key(manifest.site, stamp, manifest.run_id)
         self.store.put_if_absent(key, to_json_bytes(manifest))
         return key
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _entry(key: str, record: ArticleRecord, claim: Claim | None = None) -> IdIndexEntry:

@@ -1,7 +1,8 @@
 """Item pipeline: clean pages in a process pool (off the reactor, all cores), then archive them.
 
 Write order per article is raw WARC -> record -> URL markers (see docs/design.md), so a crash
-at any point leaves the archive consistent and the next run redoes only what is missing.
+at any point leaves the archive consistent and the next run redoes only what is missing. Raw
+pages of a second or so share one WARC object (``spiders.rawbatch``): one write, not one per page.
 
 One extraction pool per crawl process, shared by the crawlers of all its sites (``shared_pool``):
 workers start on demand, so a run with nothing new starts none.
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from scrapy import Spider
@@ -35,6 +37,7 @@ from scrapy.exceptions import CloseSpider
 from archive.keys import article_key
 from archive.records import Failure, RawPointer
 from archive.store import FatalStoreError, StoreError, open_store
+from archive.warc import Fetch
 from archive.writer import ArchiveWriter
 from core.profiles import ProfileSession
 from core.recordbuilder import archive_record, build_record
@@ -45,6 +48,7 @@ from extraction.profile import ProfileRules
 from spiders import events
 from spiders.cleanworker import clean_in_worker, init_worker
 from spiders.items import FailureItem, PageItem
+from spiders.rawbatch import RawBatcher
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +113,13 @@ class ArchivePipeline:
         self.run_id: str = spider.run_id  # type: ignore[union-attr]
         self.crawled_at: datetime = spider.crawled_at  # type: ignore[union-attr]
         self.writer = ArchiveWriter(open_store(spider.archive_uri))  # type: ignore[union-attr]
+        settings = self.crawler.settings
+        self.raws = RawBatcher(
+            partial(self.writer.store_raws, self.site.name),
+            max_pages=settings.getint("RAW_BATCH_PAGES"),
+            max_bytes=settings.getint("RAW_BATCH_BYTES"),
+            max_wait=settings.getfloat("RAW_BATCH_SECONDS"),
+        )
         self._open_profile()
         self.pool = acquire_pool(self.crawler.settings.getint("EXTRACT_WORKERS") or None)
 
@@ -235,17 +246,16 @@ class ArchivePipeline:
         )
 
     async def _store_raw(self, item: PageItem) -> RawPointer | None:
+        fetch = Fetch(
+            item.url,
+            item.status,
+            item.headers,
+            item.body,
+            datetime.fromisoformat(item.fetched_at),
+            item.request_headers,
+        )
         try:
-            return await asyncio.to_thread(
-                self.writer.store_raw,
-                self.site.name,
-                item.url,
-                item.status,
-                item.headers,
-                item.body,
-                datetime.fromisoformat(item.fetched_at),
-                item.request_headers,
-            )
+            return await self.raws.add(fetch)
         except StoreError as e:
             self._store_error(item.url, e)
             return None

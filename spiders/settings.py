@@ -51,6 +51,11 @@ EXTENSIONS = {
     "spiders.extensions.ProgressEvents": 500,
 }
 CONCURRENT_ITEMS = 32
+# Raw pages share WARC objects (spiders/rawbatch.py): a batch is stored when this many pages or
+# bytes of bodies wait, or this many seconds after its first page (a write per object, not per page).
+RAW_BATCH_PAGES = 32
+RAW_BATCH_BYTES = 2_000_000
+RAW_BATCH_SECONDS = 1.0
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 

@@ -15,6 +15,7 @@ from typing import Any
 from archive import feed, simindex
 from archive.reader import ArchiveReader
 from archive.store import LocalStore, ObjectStore
+from archive.warc import Fetch
 from archive.writer import ArchiveWriter
 from tests.test_writer import make_record
 
@@ -38,16 +39,21 @@ class CountingStore:
         return getattr(self.inner, name)
 
 
-def crawl_path(writer: ArchiveWriter, n: int) -> None:
-    """What spiders/pipelines.py does per article: raw WARC, record, URL markers."""
-    for i in range(n):
-        url = f"https://news.example/world/2026/11/20/story-number-{i}"
-        rec = make_record(f"Paragraph {i} of a story about the harbour.\n\nMore text {i}.", url=url)
-        body = f"<html><body><p>{rec.text}</p></body></html>".encode()
-        raw = writer.store_raw(rec.site, url, 200, [("Content-Type", "text/html")], body, datetime.now(UTC))
-        rec = rec.model_copy(update={"raw": raw})
-        assert writer.store_article(rec) == "new"
-        writer.mark_urls(rec.site, [rec.canonical_url, *rec.aliases], rec.id)
+def crawl_path(writer: ArchiveWriter, n: int, raw_batch: int = 1) -> None:
+    """What spiders/pipelines.py does per article: raw WARC (``raw_batch`` pages per object, as
+    spiders/rawbatch.py gathers them), record, URL markers."""
+    for start in range(0, n, raw_batch):
+        records, fetches = [], []
+        for i in range(start, min(n, start + raw_batch)):
+            url = f"https://news.example/world/2026/11/20/story-number-{i}"
+            rec = make_record(f"Paragraph {i} of a story about the harbour.\n\nMore text {i}.", url=url)
+            body = f"<html><body><p>{rec.text}</p></body></html>".encode()
+            records.append(rec)
+            fetches.append(Fetch(url, 200, [("Content-Type", "text/html")], body, datetime.now(UTC)))
+        for rec, raw in zip(records, writer.store_raws(records[0].site, fetches), strict=True):
+            rec = rec.model_copy(update={"raw": raw})
+            assert writer.store_article(rec) == "new"
+            writer.mark_urls(rec.site, [rec.canonical_url, *rec.aliases], rec.id)
 
 
 def test_an_article_costs_six_objects_in_the_crawl_path(tmp_path: Path) -> None:
@@ -68,6 +74,23 @@ def test_an_article_costs_six_objects_in_the_crawl_path(tmp_path: Path) -> None:
     assert len(entries) == 20 and {e.id for e in entries} == {
         r.id for r in ArchiveReader(store).iter_records()
     }
+
+
+def test_raw_pages_that_share_an_object_bring_an_article_down_to_five_and_a_bit(tmp_path: Path) -> None:
+    """Raw pages gathered as the crawl does (here 5 per object): 5 + 1/5 objects per article,
+    and every record's raw pointer still finds its own response."""
+    store = CountingStore(LocalStore(tmp_path / "archive"))
+    writer = ArchiveWriter(store)
+    crawl_path(writer, 20, raw_batch=5)
+    writer.close()
+    per_article = [k for k in store.created if not k.startswith(PER_RUN) and not _log_end(store, k)]
+    by_kind = Counter(k.split("/", 1)[0] for k in per_article)
+    assert by_kind == {"raw": 4, "articles": 20, "ids": 20, "hashes": 20, "feed": 20, "urls": 20}
+    assert len(store.created) / 20 <= 5.2 + 2 / 20  # the feed log's registry slot and end included
+    reader = ArchiveReader(store)
+    for record in reader.iter_records():
+        assert record.raw is not None
+        assert reader.raw_response(record.raw).url == record.url
 
 
 def _log_end(store: CountingStore, key: str) -> bool:
