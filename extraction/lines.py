@@ -67,13 +67,24 @@ class LineContext:
     ) -> None:
         self.title_key = squash(title or "")
         # squashed texts of the page's links (None: unknown, every short-item run counts as a menu)
-        self.link_keys = None if link_texts is None else {k for k in map(squash, link_texts) if k}
+        self._link_texts = None if link_texts is None else list(link_texts)
+        self._link_keys: set[str] | None = None
         self.title_keys = {k for k in (squash(t) for t in [title or "", *title_variants]) if len(k) >= 8}
         self.authors = [a for a in authors if a]
         self.author_keys = {squash(a) for a in self.authors if squash(a)}
         self.first_names = {a.split()[0] for a in self.authors if len(a.split()) >= 2}
         # one-word credits ("dpa", initials) are too common in text to mark a paragraph as a bio
         self.bio_names = [a for a in self.authors if len(a.split()) >= 2 or CJK.search(a)]
+
+    @property
+    def link_keys(self) -> set[str] | None:
+        """Squashed texts of the page's links, built when a rule first asks (only runs of short
+        list items do: squashing every link text of every page cost ~3% of extraction CPU)."""
+        if self._link_texts is None:
+            return None
+        if self._link_keys is None:
+            self._link_keys = {k for k in map(squash, self._link_texts) if k}
+        return self._link_keys
 
 
 def _drop_matching(pattern: re.Pattern[str], max_words: int | None = None) -> LineRule:

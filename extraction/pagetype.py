@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from extraction.structured import ARTICLE_TYPES, Structured, types_of
@@ -89,11 +90,27 @@ def _as_list(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
 
 
+# class and id values, as plain strings (no element proxies); the capped query (the first 5000
+# elements carrying one) is only needed, and slower, when there are more than 5000 values
+_MARKER_VALUES = etree.XPath("//@class | //@id", smart_strings=False)
+_MARKER_VALUES_CAPPED = etree.XPath(
+    "(//*[@class or @id])[position() <= 5000]/@*[name() = 'class' or name() = 'id']", smart_strings=False
+)
+_MARKER_CAP = 5000
+# the same alternatives without IGNORECASE, for lowercased ASCII text (where the two agree exactly)
+_PAYWALL_MARK_LOWER = re.compile(_PAYWALL_MARK.pattern)  # its words are lowercase (tested)
+
+
 def _paywall_markup(tree: HtmlElement) -> bool:
-    # one search over all markers (the pattern has no wildcard, so no match spans two lines)
-    markers = "\n".join(
-        f"{e.get('class', '')} {e.get('id', '')}" for e in tree.xpath("//*[@class or @id]")[:5000]
-    )
+    # one search over all markers: the pattern's alternatives are plain words without spaces, so
+    # no match spans two values. Class names are ASCII almost always, and on ASCII text a search
+    # of the lowercased text without IGNORECASE is exact (and ~8x faster than with it)
+    values = _MARKER_VALUES(tree)
+    if len(values) > _MARKER_CAP:
+        values = _MARKER_VALUES_CAPPED(tree)
+    markers = "\n".join(values)
+    if markers.isascii():
+        return _PAYWALL_MARK_LOWER.search(markers.lower()) is not None
     return _PAYWALL_MARK.search(markers) is not None
 
 

@@ -97,3 +97,36 @@ def test_undeclared_page_decided_by_text_length() -> None:
     assert kind(text=LONG_TEXT).page_type == "article"
     other = kind(text="Cookie settings")
     assert (other.page_type, other.is_article) == ("other", False)
+
+
+def _paywall_markup_reference(tree: lxml_html.HtmlElement) -> bool:
+    """The plain definition: class and id of the first 5000 elements having one, IGNORECASE."""
+    from extraction.pagetype import _PAYWALL_MARK
+
+    markers = "\n".join(
+        f"{e.get('class', '')} {e.get('id', '')}" for e in tree.xpath("//*[@class or @id]")[:5000]
+    )
+    return _PAYWALL_MARK.search(markers) is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<div class="story PayWall-box">x</div>',
+        '<div id="piano-offer">x</div>',
+        '<div class="piano" id="-offer">x</div>',  # no match across class and id
+        '<div class="pay" id="wall">x</div>',
+        '<div class="paywaſl">x</div>',  # non-ASCII: the IGNORECASE search decides
+        '<div class="PREMIUM-CONTENT ünïcode">x</div>',
+        "<p>paywall</p>",  # text is no marker
+        "".join(f'<span class="c{i}">x</span>' for i in range(5001)) + '<b class="paywall">x</b>',
+        "".join(f'<span id="i{i}">x</span>' for i in range(4999)) + '<b class="paywall" id="y">x</b>',
+        "".join(f'<span class="c" id="i{i}">x</span>' for i in range(2600)) + '<b class="regwall">x</b>',
+    ],
+)
+def test_paywall_markup_matches_its_plain_definition(body: str) -> None:
+    from extraction.pagetype import _PAYWALL_MARK, _paywall_markup
+
+    assert _PAYWALL_MARK.pattern == _PAYWALL_MARK.pattern.lower()  # the ASCII fast path relies on it
+    tree = lxml_html.fromstring(f"<html><body>{body}</body></html>")
+    assert _paywall_markup(tree) == _paywall_markup_reference(tree)
