@@ -231,7 +231,14 @@ class LocalStore:
                 os.link(tmp, path)
             except FileExistsError:
                 return False
-            _fsync_dir(path.parent)
+            try:
+                _fsync_dir(path.parent)
+            except OSError:
+                # The entry is not durable (e.g. ENOSPC at the folder's fsync): take it back so
+                # the key is either fully stored or absent, and the rerun writes it again.
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                raise
             return True
         finally:
             with contextlib.suppress(FileNotFoundError):

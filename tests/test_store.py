@@ -206,6 +206,29 @@ def test_local_disk_full_anywhere_in_a_put_is_one_clear_line(
     assert not store.exists(key) and list(store.list("")) == []
 
 
+def test_local_disk_full_at_the_folders_fsync_takes_the_new_entry_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link is made but the folder's fsync fails: the entry is not durable, so the key must
+    read as absent (the rerun writes it again), not as stored."""
+    store = LocalStore(tmp_path / "arc")
+    key = "d/k.json"
+    store.put_if_absent("d/other.json", b"0")  # the folder exists: only the post-link fsync is left
+    real_fsync = os.fsync
+
+    def no_space_once_linked(fd: int) -> None:
+        if (tmp_path / "arc" / "d" / "k.json").exists():
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", no_space_once_linked)
+    with pytest.raises(FatalStoreError) as caught:
+        store.put_if_absent(key, b"1")
+    assert str(caught.value) == f"archive not writable: no space left on device, at {key}"
+    assert not store.exists(key)
+    assert sorted(p.name for p in (tmp_path / "arc" / "d").iterdir()) == ["other.json"]
+
+
 def test_local_transient_error_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = LocalStore(tmp_path / "arc", retry_delay=0.001)
     real_link = os.link
