@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from extraction.dom import texts
 from extraction.metadata import clean_text, headline_element, squash
 from extraction.structured import Structured, as_text, types_of
 
@@ -274,7 +275,7 @@ def byline_authors(tree: HtmlElement, header_only: bool = False) -> list[tuple[s
         if header_only and not any(id(a) in header for a in element.iterancestors()):
             continue
         read += 1
-        text = clean_text(" ".join(element.itertext()))
+        text = clean_text(" ".join(texts(element)))
         if text and len(text) <= 80:
             found = split_authors(text)
             names.extend(n for n in found if id(element) not in link_ids or looks_like_person(n))
@@ -371,7 +372,7 @@ def _labelled_persons(tree: HtmlElement) -> list[str]:
             parent = label.getparent()
             if parent is None:
                 continue
-            rest = clean_text(" ".join(parent.itertext()))[len(clean_text(label.text_content())) :]
+            rest = clean_text(" ".join(texts(parent)))[len(clean_text(label.text_content())) :]
             found = split_authors(rest)
             if found:
                 return found

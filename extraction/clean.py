@@ -15,6 +15,7 @@ import re
 
 from lxml.html import HtmlElement
 
+from extraction.dom import text_of, texts
 from extraction.metadata import clean_text, squash
 from extraction.phrases import SOURCES_HEADING
 
@@ -88,8 +89,26 @@ _MARKER_ATTRS = ("class", "id", "role", "aria-label", "data-component", "data-te
 
 def marker(element: HtmlElement) -> str:
     """The element's class/id/role/aria-label words, camelCase split and lowercased."""
-    parts = [element.get(attr) or "" for attr in _MARKER_ATTRS]
-    return _CAMEL.sub(r"\1-\2", " ".join(p for p in parts if p)).lower()
+    attributes = element.items()  # one call: most elements have none or one of them
+    if not attributes:
+        return ""
+    values = dict(attributes)
+    return _marker_words(" ".join(v for v in (values.get(a) for a in _MARKER_ATTRS) if v))
+
+
+@functools.lru_cache(maxsize=65536)
+def _marker_words(joined: str) -> str:
+    """Markers repeat across the elements and pages of a site: split and lowercase each once."""
+    return _CAMEL.sub(r"\1-\2", joined).lower()
+
+
+@functools.lru_cache(maxsize=65536)
+def _matching_rules(words: str, patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> tuple[str, ...]:
+    """The names of the DOM rules whose pattern occurs in ``words``, in rule order (a few
+    thousand distinct markers cover a whole crawl: each is searched once)."""
+    if not any_rule(tuple(p for _, p in patterns)).search(words):
+        return ()
+    return tuple(name for name, pattern in patterns if pattern.search(words))
 
 
 @functools.lru_cache(maxsize=4)
@@ -114,19 +133,20 @@ def boilerplate_rule(element: HtmlElement) -> str | None:
     if role in _ROLE_REMOVE and "nav" not in disabled:
         return "nav"
     words = marker(element)
-    if not words or not any_rule(tuple(DOM_RULES.values())).search(words):
+    if not words:
         return None
-    for name, pattern in DOM_RULES.items():
+    for name in _matching_rules(words, tuple(DOM_RULES.items())):
         if name in disabled or (tag in _TEXT_TAGS and name not in _TEXT_TAG_RULES):
             continue
-        if pattern.search(words):
-            if name == "related" and _no_links(element):
-                continue  # a "read more" expander holding the text itself links nowhere
-            return name
+        if name == "related" and _no_links(element):
+            continue  # a "read more" expander holding the text itself links nowhere
+        return name
     return None
 
 
-_SENTENCE = re.compile(r"(?:\S+\s+){5,}\S*[.!?…][\"'»”)]?(?:\s|$)")
+# a word ending a sentence, after at least five others (what a block holding a sentence has)
+_SENTENCE_WORD = re.compile(r"[.!?…][\"'»”)]?$")
+_SENTENCE_MIN_BEFORE = 5
 
 
 def _no_links(element: HtmlElement) -> bool:
@@ -135,15 +155,17 @@ def _no_links(element: HtmlElement) -> bool:
     bare heading ("Also read", "Others are reading now") is no sentence and still goes."""
     if "related-needs-links" in disabled or next(element.iter("a"), None) is not None:
         return False
-    return _SENTENCE.search(" ".join("".join(element.itertext()).split())) is not None
+    words = text_of(element).split()
+    # a token scan, linear: the equivalent regex backtracked over long link-free blocks
+    return any(_SENTENCE_WORD.search(w) for w in words[_SENTENCE_MIN_BEFORE:])
 
 
 def link_density(element: HtmlElement) -> float:
     """Share of the element's text inside links."""
-    total = len("".join(element.itertext()).strip())
+    total = len(text_of(element).strip())
     if not total:
         return 0.0
-    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a"))
+    linked = sum(len(text_of(a).strip()) for a in element.iter("a"))
     return linked / total
 
 
@@ -174,17 +196,17 @@ def is_teaser_headline(element: HtmlElement) -> bool:
         return (
             _elsewhere(element)
             and any(h.tag in _SUBHEADINGS for h in element.iterdescendants())
-            and len("".join(element.itertext()).strip()) <= 400
+            and len(text_of(element).strip()) <= 400
         )
     if tag not in _SUBHEADINGS:
         return False
-    text = "".join(element.itertext()).strip()
+    text = text_of(element).strip()
     if not text:
         return False
-    linked = sum(len("".join(a.itertext()).strip()) for a in element.iter("a") if _elsewhere(a))
+    linked = sum(len(text_of(a).strip()) for a in element.iter("a") if _elsewhere(a))
     link = next((a for a in element.iterancestors("a") if _elsewhere(a)), None)
     # a link around a whole article body (seen on real pages) does not make its headings teasers
-    inside_card = link is not None and len("".join(link.itertext()).strip()) <= 400
+    inside_card = link is not None and len(text_of(link).strip()) <= 400
     return inside_card or linked >= len(text) * 0.9
 
 
@@ -193,10 +215,10 @@ def _paragraph_text(element: HtmlElement) -> int:
     wrapped in links are not article text)."""
     total = 0
     for paragraph in [element] if element.tag == "p" else element.iter("p"):
-        if any(ancestor.tag == "a" for ancestor in paragraph.iterancestors()):
+        if next(paragraph.iterancestors("a"), None) is not None:
             continue
-        own = len("".join(paragraph.itertext()))
-        own -= sum(len("".join(a.itertext())) for a in paragraph.iter("a"))
+        own = len(text_of(paragraph))
+        own -= sum(len(text_of(a)) for a in paragraph.iter("a"))
         total += max(own, 0)
     return total
 
@@ -260,7 +282,7 @@ def prune_source_lists(body: HtmlElement) -> list[str]:
         own = (heading.text or "").strip()
         if not own or len(own) > 40 or not SOURCES_HEADING.match(own) or heading.getparent() is None:
             continue
-        if len(" ".join(heading.itertext()).strip()) > 40:
+        if len(" ".join(texts(heading)).strip()) > 40:
             continue
         node = heading
         for _ in range(2):  # the heading may sit alone in a wrapper whose sibling is the list
@@ -268,7 +290,7 @@ def prune_source_lists(body: HtmlElement) -> list[str]:
             if sibling is not None and _is_list_block(sibling):
                 break
             parent = node.getparent()
-            if parent is None or parent.tag in _NEVER_REMOVE or len(" ".join(parent.itertext()).strip()) > 40:
+            if parent is None or parent.tag in _NEVER_REMOVE or len(" ".join(texts(parent)).strip()) > 40:
                 break
             node = parent
         if (node.tail or "").strip():  # "Sources" run into a sentence ("... used:") is not a bare heading
@@ -295,7 +317,7 @@ def _is_list_block(element: HtmlElement) -> bool:
     return (
         element.tag in _LIST_TAGS | {"div"}
         and any(True for _ in element.iter("ul", "ol"))
-        and not any(len("".join(p.itertext()).strip()) > 40 for p in element.iter("p"))
+        and not any(len(text_of(p).strip()) > 40 for p in element.iter("p"))
     )
 
 
@@ -323,12 +345,12 @@ def widget_heading(element: HtmlElement) -> HtmlElement | None:
         if previous is not None:
             if (previous.tail or "").strip() or previous.tag not in _SUBHEADINGS:
                 return None
-            words = len("".join(previous.itertext()).split())
+            words = len(text_of(previous).split())
             return previous if 0 < words <= _WIDGET_HEADING_WORDS else None
         parent = node.getparent()
         if parent is None or parent.tag in _NEVER_REMOVE or parent.tag == "article":
             return None
-        if len("".join(parent.itertext()).strip()) > len("".join(element.itertext()).strip()) + 20:
+        if len(text_of(parent).strip()) > len(text_of(element).strip()) + 20:
             return None  # the wrapper holds more than the box: a heading above it is not the box's
         node = parent
     return None
@@ -406,11 +428,11 @@ def find_lead(tree: HtmlElement, description: str | None) -> str | None:
             and (element.get("itemprop") == "description" or _LEAD_MARK.search(marker(element)))
             and _near(element, h1)
         ):
-            text = clean_text(" ".join(element.itertext()))
+            text = clean_text(" ".join(texts(element)))
             if 40 <= len(text) <= 1200:
                 marked = text
         if len(want) >= 30:
-            text = text or clean_text(" ".join(element.itertext()))
+            text = text or clean_text(" ".join(texts(element)))
             if squash(text)[:60] == want or (len(want) >= 60 and want in squash(text)[:200]):
                 return text if len(text) <= 1500 else None
     return marked
@@ -461,7 +483,7 @@ def _html_in_scripts(tree: HtmlElement) -> str | None:
     fragment = lxml_html.fragment_fromstring(best, create_parent="div")
     for element in fragment.xpath(".//*[contains(@class,'caption') or self::figcaption or self::script]"):
         drop_keep_tail(element)
-    paragraphs = [clean_text(" ".join(p.itertext())) for p in fragment.iter("p", "h2", "h3", "li")]
+    paragraphs = [clean_text(" ".join(texts(p))) for p in fragment.iter("p", "h2", "h3", "li")]
     text = "\n".join(p for p in paragraphs if p)
     return text or None
 

@@ -21,6 +21,7 @@ from w3lib.encoding import html_to_unicode
 
 from extraction import clean, confidence, dates, lines, metadata, pagetype
 from extraction import profile as site_profile
+from extraction.dom import text_of, texts
 from extraction.model import Extraction, ExtractionError, PageHints
 from extraction.structured import Structured, as_text, read_structured
 
@@ -99,7 +100,7 @@ def second_extractor(tree: HtmlElement) -> str | None:
         return None
     if fragment is None:
         return None
-    parts = (" ".join(e.itertext()).strip() for e in fragment.iter("p", "h2", "h3", "li", "td", "blockquote"))
+    parts = (" ".join(texts(e)).strip() for e in fragment.iter("p", "h2", "h3", "li", "td", "blockquote"))
     return "\n".join(p for p in parts if p) or None
 
 
@@ -160,7 +161,7 @@ def _extract(
 
     signals = pagetype.read_signals(tree, structured, hints.url)
     lead = clean.find_lead(tree, meta["description"])
-    link_texts = ["".join(a.itertext()) for a in tree.iter("a")]  # before pruning removes menus
+    link_texts = [text_of(a) for a in tree.iter("a")]  # before pruning removes menus
 
     paragraphs_before = clean.paragraph_chars(tree)
     clean.prune_tree(tree)  # in place: metadata is read already and trafilatura copies the tree

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
+from extraction.dom import texts
 from extraction.structured import ARTICLE_TYPES, Structured, types_of
 
 SECTION_TYPES = frozenset(
@@ -69,10 +70,10 @@ def link_density(tree: HtmlElement) -> float:
     body = tree.find(".//body")
     if body is None:
         return 0.0
-    total = sum(len(t.strip()) for t in body.itertext() if t.strip())
+    total = sum(len(t.strip()) for t in texts(body) if t.strip())
     if not total:
         return 0.0
-    linked = sum(len(t.strip()) for a in body.iter("a") for t in a.itertext() if t.strip())
+    linked = sum(len(t.strip()) for a in body.iter("a") for t in texts(a) if t.strip())
     return min(1.0, linked / total)
 
 

@@ -31,6 +31,7 @@ from lxml.html import HtmlElement
 from pydantic import BaseModel, Field
 
 from extraction.clean import drop_keep_tail
+from extraction.dom import text_of
 
 PROFILE_SCHEMA_VERSION = 1
 
@@ -219,7 +220,7 @@ def page_blocks(tree: HtmlElement, rules: ProfileRules | None = None) -> list[Pa
     long_words = rules.long_words if rules is not None else Thresholds().long_words
     out: list[PageBlock] = []
     for element, path in iter_blocks(tree):
-        text = _SPACE.sub(" ", "".join(element.itertext())).strip()
+        text = _SPACE.sub(" ", text_of(element)).strip()
         if not text or not _LETTER.search(text):
             continue
         norm = normalise_text(text)
