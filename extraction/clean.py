@@ -75,6 +75,7 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
         r"instagram|tiktok|facebook|youtube|social)|(?:twitter|instagram|tiktok|facebook|youtube)-?embed)"
     ),
 }
+_DOM_RULE_ITEMS = tuple(DOM_RULES.items())  # built once: the cache key of _matching_rules
 _ROLE_REMOVE = frozenset(
     {"navigation", "menu", "menubar", "banner", "contentinfo", "complementary", "search"}
 )
@@ -135,7 +136,7 @@ def boilerplate_rule(element: HtmlElement) -> str | None:
     words = marker(element)
     if not words:
         return None
-    for name in _matching_rules(words, tuple(DOM_RULES.items())):
+    for name in _matching_rules(words, _DOM_RULE_ITEMS):
         if name in disabled or (tag in _TEXT_TAGS and name not in _TEXT_TAG_RULES):
             continue
         if name == "related" and _no_links(element):
