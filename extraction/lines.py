@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from extraction.clean import disabled
+from extraction.folded import FoldedPattern
 from extraction.metadata import squash
 from extraction.phrases import (
     BYLINE_LINE,
@@ -48,6 +49,21 @@ def word_count(line: str) -> int:
     cjk = len(CJK.findall(line))
     return len(line.split()) + cjk // 2 if cjk else len(line.split())
 
+
+# the long phrase lists, searched over lowercased lines (3-6x faster, same lines: folded.py)
+FOLDED = {
+    name: FoldedPattern(pattern)
+    for name, pattern in [
+        ("prompts", PROMPTS),
+        ("tail-prompts", TAIL_PROMPTS),
+        ("consent", CONSENT),
+        ("credit-inline", CREDIT_INLINE),
+        ("legal", LEGAL),
+        ("disclaimer", DISCLAIMER),
+    ]
+}
+_FOLDED_PROMPTS = FOLDED["prompts"]
+_FOLDED_TAIL_PROMPTS = FOLDED["tail-prompts"]
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*]|\d+\.)\s+")
 _SENTENCE_END = re.compile(r"[.!?…:;»“\"')]\s*$")
@@ -87,13 +103,15 @@ class LineContext:
         return self._link_keys
 
 
-def _drop_matching(pattern: re.Pattern[str], max_words: int | None = None) -> LineRule:
+def _drop_matching(pattern: re.Pattern[str] | FoldedPattern, max_words: int | None = None) -> LineRule:
     # the word count first: it is cheap, and long paragraphs are where the phrase search is slow
+    found = pattern.found if isinstance(pattern, FoldedPattern) else pattern.search
+
     def rule(lines: list[str], ctx: LineContext) -> list[str]:
         return [
             line
             for line in lines
-            if not ((max_words is None or word_count(line) <= max_words) and pattern.search(line))
+            if not ((max_words is None or word_count(line) <= max_words) and found(line))
         ]
 
     return rule
@@ -244,7 +262,7 @@ def _prompts(lines: list[str], ctx: LineContext) -> list[str]:
     email us at" / "name@example.org and we will ..."): running text, not a prompt."""
     out = []
     for index, line in enumerate(lines):
-        if word_count(line) <= 30 and PROMPTS.search(line):
+        if word_count(line) <= 30 and _FOLDED_PROMPTS.found(line):
             following = lines[index + 1] if index + 1 < len(lines) else ""
             if not (_continued(line, following) and "prompt-continued" not in disabled):
                 continue
@@ -379,7 +397,9 @@ def _tail_prompts(lines: list[str], ctx: LineContext) -> list[str]:
     while end > 0 and len(lines) - end < 5:
         line = lines[end - 1]
         words = word_count(line)
-        if (PROMPTS.search(line) and words <= 40) or (TAIL_PROMPTS.search(line) and words <= 60):
+        if (_FOLDED_PROMPTS.found(line) and words <= 40) or (
+            _FOLDED_TAIL_PROMPTS.found(line) and words <= 60
+        ):
             cut = end - 1
         elif word_count(line) > 2 or _SENTENCE_END.search(line):  # icon labels ("Arrow") pass
             break
@@ -443,14 +463,14 @@ LINE_RULES: dict[str, LineRule] = {
     "summary-box": _summary_boxes,
     "label": _label_lines,
     "prompt": _prompts,
-    "consent": _drop_matching(CONSENT, max_words=60),
+    "consent": _drop_matching(FOLDED["consent"], max_words=60),
     "exact-junk": _drop_matching(EXACT_JUNK),
     "credit": _drop_matching(CREDIT, max_words=20),
-    "credit-inline": _drop_matching(CREDIT_INLINE, max_words=14),
+    "credit-inline": _drop_matching(FOLDED["credit-inline"], max_words=14),
     "reading-time": _drop_matching(READING_TIME),
     "sources": _drop_matching(SOURCES),
-    "legal": _drop_matching(LEGAL, max_words=25),
-    "disclaimer": _drop_matching(DISCLAIMER, max_words=90),
+    "legal": _drop_matching(FOLDED["legal"], max_words=25),
+    "disclaimer": _drop_matching(FOLDED["disclaimer"], max_words=90),
     "dateline": _drop_matching(DATELINE, max_words=10),
     "date-only": _drop_matching(DATE_ONLY_LINE),
     "contact": _drop_matching(CONTACT_LINE, max_words=10),
