@@ -166,6 +166,8 @@ class TreeSampler:
     proc: Path = Path("/proc")
     peak_crawl_kib: int = 0
     peak_tree_kib: int = 0
+    peak_child_kib: int = 0  # the crawl child alone (the reactor, the pipeline's pending pages)
+    peak_worker_kib: int = 0  # the largest single extraction worker
     crawl_cpu_ticks: int = 0  # CPU of the crawl child and its workers (reaped ones included)
     crawl_first: float | None = None
     crawl_last: float | None = None
@@ -191,6 +193,8 @@ class TreeSampler:
             below = [pid for pid in descendants(child, parents) if pid in rss]
             self.workers_seen.update(below)
             total += rss.get(child, 0) + sum(rss[pid] for pid in below)
+            self.peak_child_kib = max(self.peak_child_kib, rss.get(child, 0))
+            self.peak_worker_kib = max([self.peak_worker_kib, *(rss[pid] for pid in below)])
             with contextlib.suppress(ValueError, IndexError):
                 ticks += cpu_ticks(_read(self.proc / str(child) / "stat"), children=True)
                 ticks += sum(cpu_ticks(_read(self.proc / str(pid) / "stat")) for pid in below)
@@ -251,6 +255,8 @@ def run_cli_crawl(sites_file: Path, archive: str, env: dict[str, str] | None = N
         "crawl_cpu_seconds": round(sampler.crawl_cpu_ticks / os.sysconf("SC_CLK_TCK"), 2),
         "peak_rss_crawl_mb": round(sampler.peak_crawl_kib / 1024, 1),
         "peak_rss_cli_tree_mb": round(sampler.peak_tree_kib / 1024, 1),
+        "peak_rss_child_mb": round(sampler.peak_child_kib / 1024, 1),
+        "peak_rss_worker_mb": round(sampler.peak_worker_kib / 1024, 1),
         "crawl_descendants_seen": len(sampler.workers_seen),  # extraction workers (+ resource tracker)
         **({"stderr_tail": stderr[-2000:]} if proc.returncode else {}),
     }
@@ -318,8 +324,9 @@ def case_rss(dataset: Path, sizes: Sequence[int], work: Path) -> dict[str, Any]:
     for size in sizes:
         with large_site(dataset, size) as site:
             crawl = crawl_large(site, size, work)
-        out[str(size)] = {k: crawl[k] for k in ("peak_rss_crawl_mb", "crawl_child_seconds",
-                                                "articles_stored", "objects_per_article")}  # fmt: skip
+        out[str(size)] = {k: crawl[k] for k in ("peak_rss_crawl_mb", "peak_rss_child_mb", "peak_rss_worker_mb",
+                                                "crawl_child_seconds", "articles_stored",
+                                                "objects_per_article")}  # fmt: skip
     if len(sizes) >= 2:
         first, last = out[str(sizes[0])], out[str(sizes[-1])]
         out["growth"] = round(last["peak_rss_crawl_mb"] / max(1.0, first["peak_rss_crawl_mb"]), 3)

@@ -21,6 +21,7 @@ import io
 import json
 import multiprocessing
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -145,6 +146,12 @@ def time_warcio_skip(path: Path, selection: Any) -> tuple[int, float]:
     return records, time.perf_counter() - t0
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended and reaped children (the import's pool workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         write_warc(warc, pages)
         selection = build_selection(sites_file(work / "sites.yaml", pages))
 
-        t0 = time.perf_counter()
+        t0, cpu0, kids0 = time.perf_counter(), time.process_time(), _children_cpu()
         stats = import_warc(str(work / "archive"), [warc.as_uri()], selection, workers=args.workers)
         import_s = time.perf_counter() - t0
+        # where the import's CPU goes: this process (reading, records, stores) vs the cleaning pool
+        parent_cpu, workers_cpu = time.process_time() - cpu0, _children_cpu() - kids0
         traf_s = time_trafilatura(pages, args.workers)
 
         other = work / "other.warc.gz"
@@ -181,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             "trafilatura_seconds": round(traf_s, 2),
             "trafilatura_pages_per_s": round(args.pages / traf_s, 1),
             "ratio_import_vs_trafilatura": round(traf_s / import_s, 3),
+            "import_parent_cpu_seconds": round(parent_cpu, 2),
+            "import_workers_cpu_seconds": round(workers_cpu, 2),
             "stored": dict(stats.stored),
             "already_archived": stats.already_archived,
             "not_article": dict(stats.not_article),
