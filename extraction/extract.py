@@ -14,8 +14,10 @@ import re
 from typing import Any
 
 import trafilatura
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
+from trafilatura import utils as trafilatura_utils
 from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode
 
@@ -46,6 +48,19 @@ def decode_html(body: bytes, declared_encoding: str | None = None) -> str:
         return html_to_unicode(header, body)[1]
     except (LookupError, ValueError):  # unknown declared charset name
         return body.decode("utf-8", errors="replace")
+
+
+# lxml.html's parser picks each element's class in Python (form elements get their own classes),
+# once per element proxy made: ~1M calls per 235 pages, ~7% of cleaning CPU. Neither trafilatura nor
+# we use the form classes, so trafilatura's parser gets lxml's C lookup of one class per node kind.
+trafilatura_utils.HTML_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
 
 
 def parse_html(html: str) -> HtmlElement:

@@ -52,3 +52,21 @@ def test_sentence_check_matches_the_regex_it_replaced(text: str) -> None:
     element = lxml_html.fromstring(f"<div><span>{text}</span></div>")
     old = _OLD_SENTENCE.search(" ".join(text.split())) is not None
     assert _no_links(element) == old
+
+
+def test_parsed_pages_get_one_element_class_from_lxmls_c_lookup() -> None:
+    """parse_html (trafilatura's parser) makes every element a plain HtmlElement, form fields
+    included, so no Python class lookup runs per element; lxml.html's methods still work."""
+    from lxml.html import HtmlElement
+
+    from extraction.extract import parse_html
+
+    tree = parse_html(
+        "<html><body><form action='/s'><label>Q</label><input name='q'><select><option>a</option>"
+        "</select><textarea>t</textarea></form><p>Text <a href='/x'>link</a> tail</p></body></html>"
+    )
+    assert {type(element) for element in tree.iter()} == {HtmlElement}
+    paragraph = tree.find(".//p")
+    assert paragraph is not None and paragraph.text_content() == "Text link tail"
+    paragraph.find("a").drop_tree()
+    assert paragraph.text_content() == "Text  tail"
