@@ -41,6 +41,8 @@ DUPEFILTER_DEBUG = False
 DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.BackoffMiddleware": 560,  # sees 403/429 before RetryMiddleware (550)
     "spiders.middlewares.RedirectLoopMiddleware": 610,  # sees redirects before RedirectMiddleware (600)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.middlewares.HeadMetaRefreshMiddleware": 580,  # Scrapy's own, on the page's head only
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.middlewares.StrictRobotsTxtMiddleware": 100,
 }
