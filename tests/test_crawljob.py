@@ -1,11 +1,22 @@
 """Turning a crawl child's events into stats and manifests (pure functions)."""
 
 import json
+import os
+from pathlib import Path
 
+import pytest
 from pydantic import TypeAdapter
 
 from core.config import Site
-from spiders.crawljob import LogRouter, _Collector, _Events, child_command, site_stats
+from spiders.crawljob import (
+    MMAP_THRESHOLD,
+    LogRouter,
+    _Collector,
+    _Events,
+    child_command,
+    child_env,
+    site_stats,
+)
 
 
 def failure(reason: str) -> str:
@@ -53,6 +64,18 @@ def test_child_command_carries_the_sites_their_agents_and_refresh() -> None:
     assert TypeAdapter(list[Site]).validate_json(cmd[cmd.index("--sites-json") + 1]) == sites
     assert json.loads(cmd[cmd.index("--user-agents-json") + 1]) == {"s": "UA-s", "t": "UA-t"}
     assert cmd[-1] == "--refresh"
+
+
+def test_the_child_gets_a_fixed_mmap_threshold_unless_the_user_set_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Large page bodies get their own mappings in the child and its workers (RSS stays flat)."""
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    env = child_env()
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(MMAP_THRESHOLD) == "131072"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(Path(__file__).resolve().parents[1])
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "262144")
+    assert child_env()["MALLOC_MMAP_THRESHOLD_"] == "262144"
 
 
 def test_events_go_to_their_site_and_a_siteless_fatal_to_every_site() -> None:
