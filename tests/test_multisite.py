@@ -4,6 +4,7 @@ limits, stats and run manifest, and a site that cannot be crawled ends alone."""
 
 from __future__ import annotations
 
+import statistics
 from contextlib import ExitStack
 from itertools import pairwise
 
@@ -71,9 +72,12 @@ def test_eight_sites_crawl_in_one_process_each_with_its_own_settings_and_manifes
     )
 
     # politeness per crawler: the polite site's requests are spaced by its delay (Scrapy's jitter
-    # makes it 0.5-1.5 x 0.6 s), one at a time; a site without delay is fetched much faster
+    # makes it 0.5-1.5 x 0.6 s), one at a time; a site without delay is fetched much faster. The
+    # times are the server's arrival times: on a loaded machine one arrival can lag its send by a
+    # tenth of a second, so the bound is on the median gap, with a looser floor for every gap
     times = sorted(r.time for r in sites[0].log)
-    assert len(times) >= 5 and min(b - a for a, b in pairwise(times)) >= 0.25, times
+    gaps = [b - a for a, b in pairwise(times)]
+    assert len(times) >= 5 and statistics.median(gaps) >= 0.4 and min(gaps) >= 0.1, times
     fast = sorted(r.time for r in sites[1].log)
     assert min(b - a for a, b in pairwise(fast)) < 0.25, fast
 
