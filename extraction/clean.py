@@ -75,7 +75,7 @@ DOM_RULES: dict[str, re.Pattern[str]] = {
         r"instagram|tiktok|facebook|youtube|social)|(?:twitter|instagram|tiktok|facebook|youtube)-?embed)"
     ),
 }
-_DOM_RULE_ITEMS = tuple(DOM_RULES.items())  # built once: the cache key of _matching_rules
+_DOM_RULE_ITEMS = tuple(DOM_RULES.items())  # built once, in rule order
 _ROLE_REMOVE = frozenset(
     {"navigation", "menu", "menubar", "banner", "contentinfo", "complementary", "search"}
 )
@@ -104,15 +104,16 @@ def _marker_words(joined: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _matching_rules(words: str, patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> tuple[str, ...]:
+def _matching_rules(words: str) -> tuple[str, ...]:
     """The names of the DOM rules whose pattern occurs in ``words``, in rule order (a few
-    thousand distinct markers cover a whole crawl: each is searched once)."""
-    if not any_rule(tuple(p for _, p in patterns)).search(words):
+    thousand distinct markers cover a whole crawl: each is searched once). Keyed on ``words``
+    alone: a tuple of patterns as a key is hashed anew on every call (~4.5 us for the 13 rules,
+    ~3% of cleaning CPU)."""
+    if not _ANY_DOM_RULE.search(words):
         return ()
-    return tuple(name for name, pattern in patterns if pattern.search(words))
+    return tuple(name for name, pattern in _DOM_RULE_ITEMS if pattern.search(words))
 
 
-@functools.lru_cache(maxsize=4)
 def any_rule(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
     """One pattern that matches wherever one of ``patterns`` does: most elements match no rule,
     so one search replaces a dozen (the rules are still tried in order on a hit)."""
@@ -120,6 +121,9 @@ def any_rule(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
     if len(flags) != 1:  # rules compiled with different flags: no shortcut (matches everything)
         return re.compile("")
     return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), flags.pop())
+
+
+_ANY_DOM_RULE = any_rule(tuple(DOM_RULES.values()))
 
 
 def boilerplate_rule(element: HtmlElement) -> str | None:
@@ -136,7 +140,7 @@ def boilerplate_rule(element: HtmlElement) -> str | None:
     words = marker(element)
     if not words:
         return None
-    for name in _matching_rules(words, _DOM_RULE_ITEMS):
+    for name in _matching_rules(words):
         if name in disabled or (tag in _TEXT_TAGS and name not in _TEXT_TAG_RULES):
             continue
         if name == "related" and _no_links(element):
