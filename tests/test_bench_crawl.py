@@ -68,3 +68,23 @@ def test_source_pages_are_unique_copies_with_their_own_slugs() -> None:
     assert len({p.html for p in pages}) == 6
     assert all(b"(copy " in p.html for p in pages)
     assert pages[0].slug.endswith("-3") and pages[-1].slug.endswith("-8")
+
+
+def test_copies_differ_in_article_text_even_to_the_site_profile_and_share_their_chrome() -> None:
+    from benchmarks.bench_import import _MARK, _copy, _mark_article_text, copy_word
+    from extraction.evaluate import _load_page, load_truth
+    from extraction.profile import normalise_text
+
+    assert [copy_word(n) for n in (0, 1, 25, 26, 27)] == ["a", "b", "z", "ba", "bb"]
+    row = load_truth(DATASET)[0]
+    html, hints = _load_page(str(DATASET), row)
+    marked = _mark_article_text(html, row["body"])
+    assert marked.count(_MARK) >= len(row["body"]) // 2  # the article's text blocks carry the mark
+    (_, a), (_, b) = _copy(3, hints.url, marked), _copy(4, hints.url, marked)
+    # the profile folds digits: copies told apart by a number would be one page repeated to it
+    assert normalise_text(a) != normalise_text(b)
+
+    def title(page: str) -> str:
+        return page[page.index("<title") : page.index("</title>")]
+
+    assert title(a) == title(b)  # what is not article text stays the same in every copy
