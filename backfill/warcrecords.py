@@ -1,9 +1,10 @@
 """Records of one WARC file, read as a stream: the HTTP responses worth cleaning, with their byte
 offset and length, and every other record counted with a reason.
 
-A ``.warc.gz`` is split into its gzip members here (zlib, so each member's compressed offset and
-length are exact and a damaged member fails its CRC check instead of being read as garbage: warcio
-prints the zlib error and goes on with raw bytes, swallowing the next records). Only a member's
+A ``.warc.gz`` is split into its gzip members here (by ISA-L's zlib-compatible inflater, ~1.7x
+zlib's speed), so each member's compressed offset and length are exact and a damaged member fails
+its CRC check instead of being read as garbage (warcio prints the zlib error and goes on with raw
+bytes, swallowing the next records). Only a member's
 WARC header block is inflated first; a record it skips (other domains: most of a news crawl) is
 passed over by finding the member's end in the compressed bytes (its gzip trailer, whose ISIZE the
 header block gives, then the next member's header), so its payload is never inflated. Records of
@@ -25,12 +26,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.sources import open_stream
 from archive.warc import Headers, parse_warc_date
 
+# the stubs declare isal's error an instance of Exception; it is the class of what it raises
+_INFLATE_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."
 MAX_BODY = 20_000_000  # larger payloads are not news articles (and would not be cleaned)
@@ -183,7 +187,7 @@ def _member_items(uri: str, window: _Window, wanted: Decision) -> Generator[Cand
         window.fill(start + 1)
         if window.end <= start:
             return
-        inflater, head, pos = zlib.decompressobj(wbits=31), b"", start
+        inflater, head, pos = isal_zlib.decompressobj(wbits=31), b"", start
         while not inflater.eof and b"\r\n\r\n" not in head and len(head) < _HEAD_MAX:
             pos, head = _inflate_step(window, inflater, start, pos, head, _HEAD_PIECE)
         if not inflater.eof:
@@ -211,7 +215,7 @@ def _inflate_step(
     piece = window.view(pos, size)
     try:
         out += inflater.decompress(piece)
-    except zlib.error:
+    except _INFLATE_ERROR:
         raise _Damaged(start) from None
     return pos + len(piece) - len(inflater.unused_data), out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -59,6 +60,12 @@ def test_each_record_is_its_own_gzip_member() -> None:
     plain = gzip.decompress(data)
     assert plain.startswith(b"WARC/1.1\r\n")
     assert plain.count(b"WARC/1.1\r\n") == 3
+    members, rest = 0, data  # zlib (what warcio and gzip use) reads the members one by one
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)
+        assert inflater.decompress(rest).startswith(b"WARC/1.1\r\n") and inflater.eof
+        members, rest = members + 1, inflater.unused_data
+    assert members == 3
 
 
 def test_naive_fetch_time_is_taken_as_utc() -> None:
