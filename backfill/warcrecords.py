@@ -93,6 +93,22 @@ def classify_fields(kind: str, url: str, date: str | None, wanted: Decision) -> 
     return Skipped(reason, url) if reason is not None else None
 
 
+def classify_http(url: str, status: int, truncated: bool, content_type: str, length: int) -> Skipped | None:
+    """The checks on a response's HTTP status and headers (after ``classify_fields``)."""
+    if 300 <= status < 400:
+        return Skipped("redirect", url)
+    if status != 200:
+        return Skipped(f"http-{status}", url)
+    if truncated:
+        return Skipped("truncated", url)
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype and ctype not in _HTML_TYPES:
+        return Skipped("not-html", url)
+    if length > MAX_BODY:
+        return Skipped("too-large", url)
+    return None
+
+
 def classify(record: Any, wanted: Decision) -> Skipped | None:
     """Why a record is not cleaned (None: it is a candidate)."""
     url = _header(record.rec_headers, "WARC-Target-URI") or ""
@@ -101,20 +117,13 @@ def classify(record: Any, wanted: Decision) -> Skipped | None:
         return skipped
     if record.http_headers is None:
         return Skipped("not-http", url)
-    status = int(record.http_headers.get_statuscode() or 0)
-    if 300 <= status < 400:
-        return Skipped("redirect", url)
-    if status != 200:
-        return Skipped(f"http-{status}", url)
-    if record.rec_headers.get_header("WARC-Truncated"):
-        return Skipped("truncated", url)
-    ctype = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
-    if ctype and ctype not in _HTML_TYPES:
-        return Skipped("not-html", url)
-    length = int(_header(record.rec_headers, "Content-Length") or 0)
-    if length > MAX_BODY:
-        return Skipped("too-large", url)
-    return None
+    return classify_http(
+        url,
+        int(record.http_headers.get_statuscode() or 0),
+        bool(record.rec_headers.get_header("WARC-Truncated")),
+        record.http_headers.get_header("Content-Type") or "",
+        int(_header(record.rec_headers, "Content-Length") or 0),
+    )
 
 
 def iter_records(uri: str, wanted: Decision, start: int = 0) -> Iterator[Candidate | Skipped]:
@@ -191,7 +200,7 @@ def _member_items(uri: str, window: _Window, wanted: Decision) -> Generator[Cand
         while not inflater.eof and b"\r\n\r\n" not in head and len(head) < _HEAD_MAX:
             pos, head = _inflate_step(window, inflater, start, pos, head, _HEAD_PIECE)
         if not inflater.eof:
-            skipped, isize = _head_skip(head, wanted)
+            skipped, isize, _ = _head_skip(head, wanted)
             member_end = _member_end(window, pos, isize) if skipped is not None else None
             if skipped is not None and member_end is not None:
                 yield skipped
@@ -220,18 +229,18 @@ def _inflate_step(
     return pos + len(piece) - len(inflater.unused_data), out
 
 
-def _head_skip(head: bytes, wanted: Decision) -> tuple[Skipped | None, int]:
+def _head_skip(head: bytes, wanted: Decision) -> tuple[Skipped | None, int, dict[str, str]]:
     """(why the record is skipped, on its WARC header block alone, or None; the size the member
-    has when it holds this record only)."""
+    has when it holds this record only; the block's fields)."""
     end = head.find(b"\r\n\r\n")
     if not head.startswith(WARC_MAGIC) or end < 0:
-        return None, 0
+        return None, 0, {}
     fields = _fields(head[:end])
     block = fields.get("content-length", "")
     if not block.isdigit():
-        return None, 0
+        return None, 0, fields
     kind, url, date = fields.get("warc-type", ""), fields.get("warc-target-uri", ""), fields.get("warc-date")
-    return classify_fields(kind, url, date, wanted), end + 4 + int(block) + 4
+    return classify_fields(kind, url, date, wanted), end + 4 + int(block) + 4, fields
 
 
 def _member_end(window: _Window, pos: int, isize: int) -> int | None:
@@ -281,17 +290,75 @@ def _fields(head: bytes) -> dict[str, str]:
 def _member_records(
     uri: str, offset: int, length: int, data: bytes, wanted: Decision
 ) -> Iterator[Candidate | Skipped]:
-    """One inflated member's record: skipped on its WARC header block alone when it can be, else
-    parsed by warcio (also a member holding several records, as whole-file gzip does)."""
-    skipped, size = _head_skip(data, wanted)
+    """One inflated member's record: skipped on its WARC header block alone when it can be, read
+    directly when it is one plain HTTP response, else parsed by warcio (also a member holding
+    several records, as whole-file gzip does)."""
+    skipped, size, fields = _head_skip(data, wanted)
     if skipped is not None and size >= len(data):  # nothing after its block but CRLFCRLF
         yield skipped
+        return
+    plain = _plain_response(data, fields, offset, length) if size == len(data) else None
+    if plain is not None:
+        yield plain
         return
     try:
         for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
             yield _parsed(record, wanted, offset, length)
     except (ArchiveLoadFailed, ValueError, EOFError):
         yield Skipped("corrupt-record", f"{uri}@{offset}", response=False, failed=True)
+
+
+def _plain_response(
+    data: bytes, fields: dict[str, str], offset: int, length: int
+) -> Candidate | Skipped | None:
+    """The one wanted response record of ``data`` (WARC header ``fields``) read without warcio,
+    when its payload needs no decoding (no transfer or content encoding) and its HTTP headers are
+    plain CRLF lines; None otherwise (warcio reads it, as before). warcio's buffered reader cost
+    the import's parent ~1 ms of CPU per 300 KB page."""
+    if not fields.get("content-type", "").startswith("application/http") or not data.endswith(b"\r\n\r\n"):
+        return None
+    block = data[data.find(b"\r\n\r\n") + 4 : len(data) - 4]
+    head_end = block.find(b"\r\n\r\n")
+    head = block[:head_end] if head_end > 0 else b""
+    if head.count(b"\n") != head.count(b"\r\n"):  # bare LF line ends: warcio splits those
+        return None
+    lines = [_decode_line(line) for line in head.split(b"\r\n")]
+    status_line = lines[0].split(" ", 2) if lines else []
+    if len(status_line) < 2 or not status_line[0].startswith("HTTP/") or not status_line[1].isdigit():
+        return None
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or line[:1] in (" ", "\t"):  # folded or malformed: warcio's rules apply
+            return None
+        headers.append((name.strip(), value.strip()))
+    names = {name.lower(): value for name, value in reversed(headers)}  # the first one wins
+    if "transfer-encoding" in names or "content-encoding" in names:
+        return None
+    url = fields.get("warc-target-uri", "")
+    skipped = classify_http(
+        url, int(status_line[1]), bool(fields.get("warc-truncated")), names.get("content-type", ""),
+        len(block),
+    )  # fmt: skip
+    if skipped is not None:
+        return skipped
+    return Candidate(
+        url=url,
+        headers=headers,
+        body=block[head_end + 4 :],
+        record_id=fields.get("warc-record-id", ""),
+        fetched_at=parse_warc_date(fields.get("warc-date")) or datetime.min,
+        offset=offset,
+        length=length,
+    )
+
+
+def _decode_line(line: bytes) -> str:
+    """A header line as warcio decodes it: UTF-8, else Latin-1."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _parsed(record: Any, wanted: Decision, offset: int, length: int) -> Candidate | Skipped:

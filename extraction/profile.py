@@ -283,8 +283,11 @@ class Thresholds(BaseModel):
     max_removed_share: float = 0.5  # never remove more than this share of a page's block text
 
 
-class Entry(BaseModel):
-    """How often one block (or text) was seen; samples are kept once it repeats."""
+@dataclass(slots=True)
+class Entry:
+    """How often one block (or text) was seen; samples are kept once it repeats. A plain dataclass
+    (pydantic validates and serialises it as a field of SiteProfile): learning updates ~100 entries
+    a page, and a model's attribute assignment and init cost 3-4x a dataclass's."""
 
     n: float  # distinct pages (decayed)
     last: int  # page ordinal of the last sighting (for forgetting)

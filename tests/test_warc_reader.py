@@ -7,10 +7,14 @@ from __future__ import annotations
 import gzip
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from backfill import warcrecords
 from backfill.selection import build_selection
 from backfill.warcrecords import Candidate, Skipped, iter_records
-from tests.warcfiles import WarcFile, demo_page, write_sites
+from tests.warcfiles import WarcFile, demo_page, mixed_warc, write_sites
 
 
 def _read(path: Path, tmp_path: Path) -> Counter[str]:
@@ -96,3 +100,49 @@ def test_site_for_takes_the_first_site_holding_the_host_or_a_parent(tmp_path: Pa
     assert name("notexample.com") is None and name("org") is None
     narrowed = build_selection(sites, domains=["x.example.com"])
     assert narrowed.site_for("x.example.com") is not None and narrowed.site_for("example.com") is None
+
+
+def _all_records(path: Path, tmp_path: Path) -> list[Candidate | Skipped]:
+    selection = build_selection(write_sites(tmp_path))
+    return list(iter_records(path.as_uri(), selection.wanted))
+
+
+def test_plain_responses_read_without_warcio_equal_warcios_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record of a file with every kind of record (and payloads that need decoding: chunked,
+    gzip content encoding, folded and Latin-1 headers) reads the same with the direct reading of
+    plain responses as with warcio alone; the direct reading is taken for the plain pages."""
+    w = WarcFile()
+    jp_url, jp_html, _ = demo_page("MainichiShimbun")
+    it_url, it_html, _ = demo_page("IlGiornale")
+    w.response("plain", jp_url, jp_html, request=False)
+    w.response("chunked", it_url + "?chunked", b"%x\r\n%s\r\n0\r\n\r\n" % (len(it_html), it_html),
+               headers=[("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")])  # fmt: skip
+    w.response("gzipped", it_url + "?gz", gzip.compress(it_html),
+               headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")])  # fmt: skip
+    w.response("latin1", it_url + "?l1", it_html,
+               headers=[("Content-Type", "text/html; charset=utf-8"), ("X-Name", "Caf\xe9")])  # fmt: skip
+    w.response("folded", it_url + "?folded", it_html,
+               headers=[("Content-Type", "text/html;"), ("X-Long", "a\r\n  b")])  # fmt: skip
+    data, _, _ = mixed_warc()
+    path = tmp_path / "all.warc.gz"
+    path.write_bytes(w.data() + data)
+
+    direct = []
+    real = warcrecords._plain_response
+
+    def counting(*args: Any) -> Candidate | Skipped | None:
+        found = real(*args)
+        direct.append(found.url if found is not None else None)
+        return found
+
+    monkeypatch.setattr(warcrecords, "_plain_response", counting)
+    fast = _all_records(path, tmp_path)
+    monkeypatch.setattr(warcrecords, "_plain_response", lambda *args: None)
+    assert fast == _all_records(path, tmp_path)
+    kept = [c for c in fast if isinstance(c, Candidate)]
+    assert [c.body == it_html for c in kept[1:5]] == [True] * 4  # decoded where warcio decodes
+    assert {jp_url, it_url + "?l1"} <= set(direct)
+    assert {it_url + "?chunked", it_url + "?gz", it_url + "?folded"}.isdisjoint(direct)
+    assert any(isinstance(r, Skipped) and r.reason == "corrupt-gzip" for r in fast)
