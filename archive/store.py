@@ -13,10 +13,10 @@ import contextlib
 import errno
 import functools
 import hashlib
+import itertools
 import os
 import random
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -157,10 +157,10 @@ def _local_error(exc: OSError, what: str, key: str | None = None) -> StoreError:
 _MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 
 
-def _is_stored(path: Path) -> bool:
+def _is_stored(path: str | Path) -> bool:
     """One stat: a file is stored, nothing is absent, anything else is a key/folder clash."""
     try:
-        mode = path.stat().st_mode
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         return False
     if not stat.S_ISREG(mode):
@@ -168,7 +168,22 @@ def _is_stored(path: Path) -> bool:
     return True
 
 
-def _fsync_dir(path: Path) -> None:
+_temp_names = itertools.count()
+
+
+def _create_temp(folder: str) -> tuple[int, str]:
+    """A new temp file in ``folder`` (never a valid key: TEMP_PREFIX), named by process and a
+    counter; O_EXCL skips a name a crashed process left. Mode 0644 under the usual umask (readers
+    of the archive are often other users)."""
+    while True:
+        tmp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{next(_temp_names)}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644), tmp
+        except FileExistsError:
+            continue
+
+
+def _fsync_dir(path: str | Path) -> None:
     """Make a new directory entry durable (the rename/link itself lives in the folder)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -187,6 +202,7 @@ class LocalStore:
         except OSError as exc:
             raise _local_error(exc, f"create archive folder {self.root}") from exc
         self.uri = self.root.as_uri()
+        self._root = str(self.root)
         self._attempts = retry_attempts
         self._delay = retry_delay
 
@@ -213,26 +229,31 @@ class LocalStore:
         return retry_transient(call, self._attempts, self._delay)
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
-        path = self._path(key)
+        path = os.path.join(self._root, *validate_key(key).split("/"))
         return self._guard(lambda: self._put(path, data), f"put {key}", key=key)
 
-    def _put(self, path: Path, data: bytes) -> bool:
+    def _put(self, path: str, data: bytes) -> bool:
+        """Plain ``os`` calls on string paths: this runs several times per article, and pathlib
+        and ``tempfile.mkstemp`` cost more CPU than the syscalls themselves."""
         if _is_stored(path):
             return False  # cheap answer for the common rerun case; the link below decides races
-        self._make_dirs(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+        folder = os.path.dirname(path)
+        self._make_dirs(folder)
+        fd, tmp = _create_temp(folder)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the archive from its readers
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             try:
                 os.link(tmp, path)
             except FileExistsError:
                 return False
             try:
-                _fsync_dir(path.parent)
+                _fsync_dir(folder)
             except OSError:
                 # The entry is not durable (e.g. ENOSPC at the folder's fsync): take it back so
                 # the key is either fully stored or absent, and the rerun writes it again.
@@ -244,17 +265,17 @@ class LocalStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def _make_dirs(self, folder: Path) -> None:
+    def _make_dirs(self, folder: str) -> None:
         """mkdir -p that also fsyncs each parent that gained an entry."""
         missing = []
         current = folder
-        while not current.exists():
+        while not os.path.exists(current):
             missing.append(current)
-            current = current.parent
+            current = os.path.dirname(current)
         for new in reversed(missing):
             with contextlib.suppress(FileExistsError):
-                new.mkdir()
-            _fsync_dir(new.parent)
+                os.mkdir(new)
+            _fsync_dir(os.path.dirname(new))
 
     def get(self, key: str) -> bytes:
         path = self._path(key)

@@ -198,7 +198,7 @@ def test_local_disk_full_anywhere_in_a_put_is_one_clear_line(
     if call == "fsync":
         monkeypatch.setattr(os, "fsync", no_space)
     else:
-        monkeypatch.setattr(Path, "mkdir", no_space)
+        monkeypatch.setattr(os, "mkdir", no_space)
     key = "raw/site=a/date=2026-12-01/x.warc.gz"
     with pytest.raises(FatalStoreError) as caught:
         store.put_if_absent(key, b"1")
