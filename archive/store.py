@@ -157,7 +157,7 @@ def _local_error(exc: OSError, what: str, key: str | None = None) -> StoreError:
 _MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 
 
-def _is_stored(path: str | Path) -> bool:
+def _is_stored(path: str) -> bool:
     """One stat: a file is stored, nothing is absent, anything else is a key/folder clash."""
     try:
         mode = os.stat(path).st_mode
@@ -183,7 +183,7 @@ def _create_temp(folder: str) -> tuple[int, str]:
             continue
 
 
-def _fsync_dir(path: str | Path) -> None:
+def _fsync_dir(path: str) -> None:
     """Make a new directory entry durable (the rename/link itself lives in the folder)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -202,15 +202,19 @@ class LocalStore:
         except OSError as exc:
             raise _local_error(exc, f"create archive folder {self.root}") from exc
         self.uri = self.root.as_uri()
-        self._root = str(self.root)
         self._attempts = retry_attempts
         self._delay = retry_delay
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
+    def _file(self, key: str) -> str:
+        """The key's file path as a string (the put path stays off pathlib: it runs several
+        times per article)."""
+        return os.path.join(self.root, *validate_key(key).split("/"))
+
     def _path(self, key: str) -> Path:
-        return self.root.joinpath(*validate_key(key).split("/"))
+        return Path(self._file(key))
 
     def _guard(self, fn: Callable[[], T], what: str, missing_ok: bool = False, key: str | None = None) -> T:
         """Run a file operation, mapping OSError to store errors (and retrying transient ones)."""
@@ -229,12 +233,11 @@ class LocalStore:
         return retry_transient(call, self._attempts, self._delay)
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/json") -> bool:
-        path = os.path.join(self._root, *validate_key(key).split("/"))
+        path = self._file(key)
         return self._guard(lambda: self._put(path, data), f"put {key}", key=key)
 
     def _put(self, path: str, data: bytes) -> bool:
-        """Plain ``os`` calls on string paths: this runs several times per article, and pathlib
-        and ``tempfile.mkstemp`` cost more CPU than the syscalls themselves."""
+        """Plain ``os`` calls: pathlib and ``tempfile.mkstemp`` cost more CPU than the syscalls."""
         if _is_stored(path):
             return False  # cheap answer for the common rerun case; the link below decides races
         folder = os.path.dirname(path)

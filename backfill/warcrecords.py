@@ -29,6 +29,7 @@ from typing import IO, Any
 from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParser
 
 from archive.sources import open_stream
 from archive.warc import Headers, parse_warc_date
@@ -197,10 +198,12 @@ def _member_items(uri: str, window: _Window, wanted: Decision) -> Generator[Cand
         if window.end <= start:
             return
         inflater, head, pos = isal_zlib.decompressobj(wbits=31), b"", start
+        known = None  # the header block's reading, when it ended within ``head``
         while not inflater.eof and b"\r\n\r\n" not in head and len(head) < _HEAD_MAX:
             pos, head = _inflate_step(window, inflater, start, pos, head, _HEAD_PIECE)
         if not inflater.eof:
-            skipped, isize, _ = _head_skip(head, wanted)
+            skipped, isize, fields = _head_skip(head, wanted)
+            known = (skipped, isize, fields) if fields else None
             member_end = _member_end(window, pos, isize) if skipped is not None else None
             if skipped is not None and member_end is not None:
                 yield skipped
@@ -211,7 +214,7 @@ def _member_items(uri: str, window: _Window, wanted: Decision) -> Generator[Cand
                 pos, part = _inflate_step(window, inflater, start, pos, b"", _SCAN_CHUNK)
                 parts.append(part)
             head = b"".join(parts)
-        yield from _member_records(uri, start, pos - start, head, wanted)
+        yield from _member_records(uri, start, pos - start, head, wanted, known)
         start = pos
 
 
@@ -288,12 +291,18 @@ def _fields(head: bytes) -> dict[str, str]:
 
 
 def _member_records(
-    uri: str, offset: int, length: int, data: bytes, wanted: Decision
+    uri: str,
+    offset: int,
+    length: int,
+    data: bytes,
+    wanted: Decision,
+    known: tuple[Skipped | None, int, dict[str, str]] | None = None,
 ) -> Iterator[Candidate | Skipped]:
     """One inflated member's record: skipped on its WARC header block alone when it can be, read
     directly when it is one plain HTTP response, else parsed by warcio (also a member holding
-    several records, as whole-file gzip does)."""
-    skipped, size, fields = _head_skip(data, wanted)
+    several records, as whole-file gzip does). ``known``: ``_head_skip`` of the header block, when
+    the reader has it already."""
+    skipped, size, fields = known or _head_skip(data, wanted)
     if skipped is not None and size >= len(data):  # nothing after its block but CRLFCRLF
         yield skipped
         return
@@ -317,12 +326,12 @@ def _plain_response(
     the import's parent ~1 ms of CPU per 300 KB page."""
     if not fields.get("content-type", "").startswith("application/http") or not data.endswith(b"\r\n\r\n"):
         return None
-    block = data[data.find(b"\r\n\r\n") + 4 : len(data) - 4]
+    block = data[len(data) - 4 - int(fields["content-length"]) : len(data) - 4]
     head_end = block.find(b"\r\n\r\n")
     head = block[:head_end] if head_end > 0 else b""
     if head.count(b"\n") != head.count(b"\r\n"):  # bare LF line ends: warcio splits those
         return None
-    lines = [_decode_line(line) for line in head.split(b"\r\n")]
+    lines = [StatusAndHeadersParser.decode_header(line) for line in head.split(b"\r\n")]
     status_line = lines[0].split(" ", 2) if lines else []
     if len(status_line) < 2 or not status_line[0].startswith("HTTP/") or not status_line[1].isdigit():
         return None
@@ -351,14 +360,6 @@ def _plain_response(
         offset=offset,
         length=length,
     )
-
-
-def _decode_line(line: bytes) -> str:
-    """A header line as warcio decodes it: UTF-8, else Latin-1."""
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        return line.decode("latin-1")
 
 
 def _parsed(record: Any, wanted: Decision, offset: int, length: int) -> Candidate | Skipped:
