@@ -7,11 +7,14 @@ discovers and fetches; cleaning and storing happen in the pipelines.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
@@ -32,6 +35,9 @@ NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 REDIRECT_STATUSES = [301, 302, 303, 307, 308]
 MAX_LISTING_REDIRECTS = 5
 SITEMAP_MAX_URLS = 50_000  # the sitemaps protocol's limit per file; more is not a sitemap we trust
+# Sitemap articles wait as URLs and reach the scheduler this many at a time, when it runs empty: a
+# Request costs ~1 KB, and a 20k-URL sitemap queued at once held ~40 MB for the whole crawl.
+BACKLOG_BATCH = 64
 # An internal DTD that declares entities: what entity-expansion ("billion laughs") attacks need and
 # no real feed does. lxml is never asked to expand them (Scrapy/parsel: resolve_entities=False).
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^\[>]*\[[^\]]*<!ENTITY", re.IGNORECASE)
@@ -86,8 +92,16 @@ class NewsSpider(SitemapSpider):
         self._hints: dict[str, Discovery] = {}  # every URL known as an article in this run
         self._queued = 0  # article requests queued; discovery stops at max_pages
         self._wanted: set[str] = set()  # article URLs requested (fetched once, in whatever role)
+        self._backlog: deque[str] = deque()  # sitemap articles not yet handed to the scheduler
         # Domains are checked by host_allowed: Scrapy's allow_domains compares host:port.
         self._links = LinkExtractor(deny=site.exclude_patterns)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._release_backlog, signal=signals.scheduler_empty)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -101,8 +115,9 @@ class NewsSpider(SitemapSpider):
 
     def _parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Scrapy's handling for robots.txt and sitemap indexes; urlsets keep their news dates and
-        are read lazily (iterparse), queueing at most ``max_pages`` articles in all and
-        ``SITEMAP_MAX_URLS`` per file. A sitemap that cannot be read is a recorded failure."""
+        are read lazily (iterparse), taking at most ``max_pages`` articles in all and
+        ``SITEMAP_MAX_URLS`` per file into the backlog (``_release_backlog`` hands them to the
+        scheduler). A sitemap that cannot be read is a recorded failure."""
         self._count("sitemaps")
         if response.url.endswith("/robots.txt"):
             yield from super()._parse_sitemap(response)
@@ -384,7 +399,27 @@ class NewsSpider(SitemapSpider):
             return
         self._queued += 1
         self._wanted.add(url)
-        yield Request(url, self.parse_article, errback=self.on_error, meta={"role": "article"})
+        if via == "sitemap":
+            self._backlog.append(url)
+        else:
+            yield self._article(url)
+
+    def _article(self, url: str) -> Request:
+        return Request(url, self.parse_article, errback=self.on_error, meta={"role": "article"})
+
+    def _release_backlog(self) -> None:
+        """The scheduler ran empty: hand it the next waiting sitemap articles (they were checked
+        against the archive, limits and dates when the sitemap was read)."""
+        if not self._backlog or self.crawler.engine is None:
+            return
+        for _ in range(min(BACKLOG_BATCH, len(self._backlog))):
+            self.crawler.engine.crawl(self._article(self._backlog.popleft()))
+
+    def _on_idle(self) -> None:
+        """Nothing in flight but articles still wait: the crawl is not over."""
+        if self._backlog:
+            self._release_backlog()
+            raise DontCloseSpider
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:

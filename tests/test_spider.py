@@ -92,7 +92,8 @@ def test_news_sitemap_keeps_publication_dates_and_merges_sources() -> None:
       <url><loc>{BASE}/articles/b.html</loc><lastmod>2026-02-08</lastmod></url>
     </urlset>"""
     got = list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap-news.xml", body=xml.encode())))
-    assert urls(got) == [BASE + "/articles/a.html", BASE + "/articles/b.html"]
+    assert got == []  # sitemap articles wait in the backlog, not in the scheduler
+    assert list(spider._backlog) == [BASE + "/articles/a.html", BASE + "/articles/b.html"]
     assert spider._hints[BASE + "/articles/a.html"].sitemap_date == "2026-02-09T08:00:00+03:00"
     # the same article seen again in a feed: not fetched twice, feed date merged in
     rss = f"<rss><channel><item><link>{BASE}/articles/a.html</link><pubDate>Mon, 09 Feb 2026 05:00:00 GMT</pubDate></item></channel></rss>"
@@ -112,7 +113,42 @@ def test_sitemap_index_is_followed() -> None:
 def test_refresh_fetches_archived_urls_again(refresh: bool, expected: int) -> None:
     spider = make_spider(archived={url_hash(BASE + "/articles/x.html")})
     spider.refresh = refresh
-    assert len(list(spider.article_request(BASE + "/articles/x.html", via="sitemap"))) == expected
+    assert list(spider.article_request(BASE + "/articles/x.html", via="sitemap")) == []
+    assert len(spider._backlog) == expected
+    assert len(list(spider.article_request(BASE + "/articles/y.html", via="feed"))) == 1
+
+
+class RecordingEngine:
+    """Stands in for Scrapy's engine: records what the spider hands to ``crawl``."""
+
+    def __init__(self) -> None:
+        self.crawled: list[Request] = []
+
+    def crawl(self, request: Request) -> None:
+        self.crawled.append(request)
+
+
+def test_sitemap_backlog_reaches_the_scheduler_in_batches_and_keeps_the_spider_open() -> None:
+    from scrapy.exceptions import DontCloseSpider
+
+    from spiders.news import BACKLOG_BATCH
+
+    spider = make_spider(article_patterns=[r"/articles/"])
+    n = BACKLOG_BATCH * 2 + 5
+    rows = "".join(f"<url><loc>{BASE}/articles/{i}.html</loc></url>" for i in range(n))
+    xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</urlset>'
+    assert list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap.xml", body=xml.encode()))) == []
+    engine = RecordingEngine()
+    spider.crawler.engine = engine  # type: ignore[assignment]
+    spider._release_backlog()  # what the scheduler_empty signal calls
+    assert urls(engine.crawled) == [f"{BASE}/articles/{i}.html" for i in range(BACKLOG_BATCH)]
+    assert all(r.callback == spider.parse_article and r.meta["role"] == "article" for r in engine.crawled)
+    with pytest.raises(DontCloseSpider):  # idle with articles waiting: not done
+        spider._on_idle()
+    spider._release_backlog()
+    assert len(engine.crawled) == n and not spider._backlog
+    spider._on_idle()  # nothing waits: the spider may close
+    assert len(engine.crawled) == n
 
 
 def test_sitemap_entries_that_are_listings_are_not_fetched_as_articles() -> None:
@@ -121,8 +157,8 @@ def test_sitemap_entries_that_are_listings_are_not_fetched_as_articles() -> None
       <url><loc>{BASE}/</loc></url><url><loc>{BASE}/section/world/</loc></url>
       <url><loc>{BASE}/video/briefing.html</loc></url><url><loc>{BASE}/world/short</loc></url>
     </urlset>"""
-    got = list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap-pages.xml", body=xml.encode())))
-    assert urls(got) == [BASE + "/world/short"]
+    assert list(spider._parse_sitemap(XmlResponse(BASE + "/sitemap-pages.xml", body=xml.encode()))) == []
+    assert list(spider._backlog) == [BASE + "/world/short"]
 
 
 def test_listing_redirect_to_an_archived_article_is_not_fetched() -> None:
