@@ -17,7 +17,9 @@ from extraction.model import ExtractionError, PageHints
 from extraction.profile import ProfileRules
 
 _worker_rules: ProfileRules | None = None  # the crawl's site profile rules, set once per worker
-_worker_rules_files: dict[str, ProfileRules] = {}  # rules loaded from files, by file (one per version)
+# Rules loaded from files: the latest file of each session's folder (a session writes a new file per
+# version, and earlier versions are never named again), so a long crawl keeps one set, not every one.
+_worker_rules_files: dict[str, tuple[str, ProfileRules]] = {}  # folder -> (file, rules)
 
 
 def init_worker(rules: ProfileRules | None) -> None:
@@ -35,10 +37,12 @@ def _rules_from(rules_file: str | None) -> ProfileRules | None:
     interleaves pages of several sites, each with its own file)."""
     if rules_file is None:
         return _worker_rules
-    rules = _worker_rules_files.get(rules_file)
-    if rules is None:
-        rules = _worker_rules_files[rules_file] = pickle.loads(Path(rules_file).read_bytes())
-    return rules
+    path = Path(rules_file)
+    folder = str(path.parent)
+    held = _worker_rules_files.get(folder)
+    if held is None or held[0] != rules_file:
+        held = _worker_rules_files[folder] = (rules_file, pickle.loads(path.read_bytes()))
+    return held[1]
 
 
 def clean_in_worker(

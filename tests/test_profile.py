@@ -294,3 +294,28 @@ def test_a_long_run_keeps_the_profile_bounded(tmp_path: Path) -> None:
     assert len(session.profile.blocks) < 2 * 5 * window  # not the 3 * 5 * window sightings
     assert session.profile.pages <= window and session.profile.blocks["shared"].n >= window / 2
     assert "shared" in session.profile.rules().blocks_strong | session.profile.rules().blocks_weak
+
+
+def test_a_worker_keeps_only_the_latest_rules_file_of_each_session(tmp_path: Path) -> None:
+    """A crawl recompiles its rules into a new file per version; a worker holds one set per
+    session folder (an import's sites each have theirs), and an older file still reads."""
+    import pickle
+
+    from spiders import cleanworker
+
+    files = []
+    for folder, n in (("a", 1), ("a", 2), ("b", 1)):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        path = tmp_path / folder / f"rules-{n}.pickle"
+        path.write_bytes(pickle.dumps(ProfileRules(texts_weak={f"{folder}{n}"})))
+        files.append(str(path))
+    cleanworker._worker_rules_files.clear()
+    got = [cleanworker._rules_from(f) for f in files]
+    assert [r.texts_weak if r else None for r in got] == [{"a1"}, {"a2"}, {"b1"}]
+    assert {k: v[0] for k, v in cleanworker._worker_rules_files.items()} == {
+        str(tmp_path / "a"): files[1],
+        str(tmp_path / "b"): files[2],
+    }
+    late = cleanworker._rules_from(files[0])  # a page submitted before the refresh
+    assert late is not None and late.texts_weak == {"a1"}
+    cleanworker._worker_rules_files.clear()
