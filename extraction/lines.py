@@ -214,7 +214,9 @@ def _repeats(lines: list[str], ctx: LineContext) -> list[str]:
 
 def _summary_boxes(lines: list[str], ctx: LineContext) -> list[str]:
     """A "Summary" / "Das Wichtigste in Kürze" heading and the bullet points under it: a box
-    restating the article. Without bullets right below, the heading stays (it may title a section)."""
+    restating the article. Such a box stands before most of the text or after all of it; one
+    after most of the text with prose still following is a section of the text (a guide's key
+    points) and stays. Without bullets right below, the heading stays too (it may title a section)."""
     out: list[str] = []
     index = 0
     while index < len(lines):
@@ -222,7 +224,10 @@ def _summary_boxes(lines: list[str], ctx: LineContext) -> list[str]:
         if SUMMARY_HEADING.match(lines[index]):
             while end < len(lines) and _LIST_ITEM.match(lines[end]):
                 end += 1
-            if end - index >= 3:  # heading plus at least two points
+            before = sum(len(line) for line in lines[:index])
+            after = sum(len(line) for line in lines[end:])
+            restates = before <= after or not any(_prose(line) for line in lines[end:])
+            if end - index >= 3 and restates:  # heading plus at least two points
                 index = end
                 continue
         out.append(lines[index])

@@ -510,6 +510,10 @@ def test_summary_box_heading_and_its_bullets() -> None:
     assert clean(f"Das Wichtigste in Kürze\n- Punkt eins steht hier.\n- Punkt zwei folgt.\n{PARAGRAPH}") == [
         PARAGRAPH.strip()
     ]
+    # a box after all of the text restates it; one after most of the text with prose still
+    # following is a section of the text (a guide's key points) and stays
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{box}") == [PARAGRAPH.strip()] * 2
+    assert "Summary" in clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{box}\nTips\n{PARAGRAPH[:120].rstrip()}.")
     # a "Summary" heading over prose, or over a single point, stays
     assert "Summary" in clean(f"{PARAGRAPH}\nSummary\n{PARAGRAPH}")
     assert "- Only one point here." in clean(f"{PARAGRAPH}\nKey points\n- Only one point here.\n{PARAGRAPH}")
