@@ -47,7 +47,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_import import DEFAULT_DATASET, time_trafilatura, unique_copies  # noqa: E402
+from benchmarks.bench_import import DEFAULT_DATASET, iter_unique_copies, time_trafilatura  # noqa: E402
 from demosite import NewsSite, SourcePage, slugify  # noqa: E402
 from extraction.evaluate import load_truth  # noqa: E402
 
@@ -62,9 +62,8 @@ def source_pages(dataset: Path, count: int, start: int = 0) -> list[SourcePage]:
     """``count`` unique pages (copies ``start`` .. ``start + count - 1`` of ``unique_copies``) as
     local-site pages: the truth's title and date, a slug of their own, sections cycled."""
     rows = load_truth(dataset)
-    pages = unique_copies(dataset, start + count)[start:]
     out = []
-    for n, (index, _url, html) in enumerate(pages, start):
+    for n, (index, _url, html) in enumerate(iter_unique_copies(dataset, start + count, start), start):
         row = rows[index]
         published = row.get("publishing_date")
         when = datetime.fromisoformat(published).isoformat() if published else None
