@@ -243,6 +243,24 @@ def _teaser_lines(lines: list[str], ctx: LineContext) -> list[str]:
     ]
 
 
+_LABELLED = re.compile(r"^\W*(\w[^:]{0,28}?)(?<!\.)\s*:\s*(\S.*)$")  # not "feat.: <title>"
+
+
+def _linked_teasers(lines: list[str], ctx: LineContext) -> list[str]:
+    """A short label and a colon before the text of one of the page's links ("Mire: <headline>",
+    "Also on our site: <headline>"): an inline teaser for another page, in any language."""
+    keys = ctx.link_keys
+    if not keys:
+        return lines
+    out: list[str] = []
+    for line in lines:
+        found = _LABELLED.match(line)
+        if found and word_count(found[1]) <= 4 and word_count(found[2]) >= 3 and squash(found[2]) in keys:
+            continue
+        out.append(line)
+    return out
+
+
 _LABEL = re.compile(r"^\W*\w[\w.'’-]*(?:\s\w[\w.'’-]*)?\s*:\s*$")
 _COLON_HEADING = re.compile(r"^[^.!?]{2,80}:\s*$")
 
@@ -465,6 +483,7 @@ LINE_RULES: dict[str, LineRule] = {
     "duplicate-title": _duplicate_title,
     "teaser-block": _teaser_blocks,
     "teaser-line": _teaser_lines,
+    "linked-teaser": _linked_teasers,
     "summary-box": _summary_boxes,
     "label": _label_lines,
     "prompt": _prompts,
@@ -495,6 +514,9 @@ LINE_RULES: dict[str, LineRule] = {
 }
 
 
+_SPACES = str.maketrans({"\xa0": " ", "\u2007": " ", "\u202f": " "})
+
+
 def clean_lines(
     text: str,
     title: str | None = None,
@@ -504,7 +526,8 @@ def clean_lines(
 ) -> str:
     """Apply the enabled line rules to extracted text (one paragraph per line); ``link_texts``
     (the page's link texts) is evidence for rules about link lists."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # a no-break space ("Weitere\xa0Artikel") must not hide a phrase; other spacing (code) stays
+    lines = [line.translate(_SPACES).strip() for line in text.splitlines() if line.strip()]
     ctx = LineContext(title, list(authors), title_variants, link_texts)
     for name, rule in LINE_RULES.items():
         if name not in disabled:

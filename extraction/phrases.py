@@ -29,24 +29,32 @@ TEASER_HEADINGS = phrases(
     r"latest (?:news|stories|articles)",
     r"further (?:reading|links)",
     r"(?:\w+ )?access ranking",
-    r"lesen sie (?:auch|mehr|hier)",
+    r"lesen sie (?:auch|mehr|hier)(?: die folgenden (?:beiträge|artikel))?",
+    r"auch lesen",
+    r"schon gelesen",
     r"zum (?:artikel|beitrag|video|interview|liveblog|ticker)",
     r"hier geht(?:'|’)?s zum (?:artikel|beitrag|video)",
     r"auch interessant",
     r"mehr zum thema.{0,40}",
-    r"weitere (?:artikel|nachrichten|themen).{0,30}",
+    r"weitere (?:aktuelle )?(?:artikel|nachrichten|themen|beiträge).{0,30}",
     r"weiterführende (?:links|artikel|beiträge)",
     r"(?:neue|neueste) (?:nachrichten|artikel|meldungen)",
     r"mehr themen\b.{0,40}",
     r"das könnte sie (?:auch )?interessieren",
     r"meistgelesen",
     r"empfehlungen",
+    r"empfohlene (?:beiträge|artikel|inhalte)",
     r"ähnliche",
     r"lee (?:también|más)",
+    r"lea (?:también|más)",
+    r"vea (?:también|más)",
+    r"puedes ver",
+    r"le puede interesar",
+    r"(?:las|los|lo) más (?:leíd[oa]s?|vist[oa]s?)",
     r"leer más",
     r"te puede interesar",
     r"más información",
-    r"noticias? relacionadas?",
+    r"(?:noticias?|notas?|artículos?|contenidos?) relacionad[oa]s?",
     r"(?:à )?lire aussi",
     r"sur le même sujet",
     r"leggi anche",
@@ -78,7 +86,7 @@ HEADING_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS})\W*$", re.I)
 TEASER_LINE = re.compile(rf"^\W*(?:{TEASER_HEADINGS}|more)\s*[:|»>›\-–—]+\s*\S|^\s*>{{1,2}}(?!>)\s*\S", re.I)
 # "À lire aussi Headline": a read-also label run into the linked headline, without a separator
 READ_ALSO_RUN_IN = re.compile(
-    r"^\W*(?i:(?:à )?lire aussi|lesen sie (?:auch|mehr)|read (?:more|also)|also read|leia também|lee también|"
+    r"^\W*(?i:(?:à )?lire aussi|lesen sie (?:auch|mehr)|read (?:more|also)|also read|leia também|lee también|lea también|vea también|"
     r"leggi anche|czytaj (?:także|też)|läs också|les også|læs også|lees ook|přečtěte si také|читайте также)"
     r"\s+[\"'«„“‘]?[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻА-ЯČŘŠŽ]",
 )

@@ -246,10 +246,47 @@ def test_teaser_headings_and_their_items() -> None:
         "FUNDA OLUNYE UDABA LAPHA | Kuboshwe abahlanu",
         ">> Hier finden Sie alle Termine",
         "MORE: Putin prepared to discuss ceasefire",
+        "Lea también: Impiden ingreso a reportero",
+        "LE PUEDE INTERESAR: La ficha del expresidente",
+        "VEA TAMBIÉN: Estrella de la educación no brilla",
+        "Auch lesen: Diese 3 Sternzeichen verschenken ihr Herz",
     ],
 )
 def test_inline_teaser_lines(line: str) -> None:
     assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "NOTAS RELACIONADAS",
+        "Contenido Relacionado",
+        "Schon gelesen?",
+        "Empfohlene Beiträge",
+        "Las más leídas",
+    ],
+)
+def test_more_teaser_headings(heading: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{heading}\nOtro titular de la portada") == [PARAGRAPH.strip()]
+
+
+def test_a_no_break_space_does_not_hide_a_teaser_heading() -> None:
+    lines = clean_lines(
+        f"{PARAGRAPH}\n|\xa0\xa0Weitere\xa0Artikel\xa0zum\xa0Thema |\n| Kommentierte Artikel |"
+    )
+    assert lines.splitlines() == [PARAGRAPH.strip()]
+
+
+def test_a_label_before_a_links_text_is_an_inline_teaser() -> None:
+    links = ["El cantante da positivo a COVID-19", "Inicio"]
+    text = (
+        f"{PARAGRAPH}\nMire: El cantante da positivo a COVID-19\nNota: el cantante sigue de gira por el país"
+    )
+    kept = clean_lines(text, link_texts=links).splitlines()
+    assert kept == [PARAGRAPH.strip(), "Nota: el cantante sigue de gira por el país"]
+    # an abbreviation before the colon is part of a credit line, not a teaser label
+    credit = f"{PARAGRAPH}\n*feat.: El cantante da positivo a COVID-19"
+    assert clean_lines(credit, link_texts=links).splitlines()[-1].startswith("*feat.")
 
 
 @pytest.mark.parametrize(
