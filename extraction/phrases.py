@@ -133,7 +133,9 @@ PROMPTS = re.compile(
         r"sign up",
         r"subscribe",
         r"newsletter",
-        r"download (?:the|our) app",
+        r"download (?:the|our) (?:[\w.-]+ )?apps?\b",
+        r"apps? for ios and android",
+        r"canal de (?:telegram|youtube|whatsapp)",
         r"follow us",
         r"share this",
         r"leave (?:a|the first) comment",
@@ -165,7 +167,8 @@ PROMPTS = re.compile(
         r"fehler gefunden",
         r"jetzt weiterlesen",
         r"suscríbete",
-        r"hazte socio",
+        r"hazte (?:socio|miembro)",
+        r"cancela cuando quieras",
         r"síguenos",
         r"boletín",
         r"abonnez-vous",
@@ -216,6 +219,14 @@ PROMPTS = re.compile(
         r"réservée? aux abonnés",
         r"tu suscripción",
         r"einloggen",
+        # comments for logged-in readers only: "Du musst eingeloggt sein, um Kommentare zu schreiben"
+        r"kommentar.{0,60}(?:eingeloggt|angemeldet) sein|(?:eingeloggt|angemeldet) sein,? um (?:\w+ )?kommentar|nicht eingeloggt",
+        r"hinterlassen? (?:sie )?(?:einfach |gerne )?einen kommentar|(?:verraten|schreiben) sie (?:es )?(?:uns )?(?:gerne )?in den kommentaren",
+        r"(?:einfach )?hier klicken",
+        r"we need your help",
+        r"gefällt (?:dir|ihnen) unser\w*\b",
+        r"^\W*unterstütze (?:uns|\w+ (?:bereits |schon )?mit)\b",
+        r"pour (?:lire la suite|accéder en illimité)",
         r"kommentar abgeben",
         r"ihre meinung (?:ist|interessiert)",
         r"unterstützen sie uns",
@@ -311,6 +322,11 @@ EXACT_JUNK = re.compile(
         r"reklame",
         r"annonse",
         r"show more",
+        r"want more\?",
+        r"bild anzeigen",
+        r"(?:vorschau auf den )?nächste[nr] (?:artikel|beitrag)|vorherige[rn]? (?:artikel|beitrag)|(?:next|previous) (?:article|post|story)",
+        # a tag list's label left once its links are gone
+        r"tags|temas|schlagw(?:ö|o)rter?|etiquetas|mots-clés",
         r"load more",
         # link labels left over from teaser and info boxes
         r"more info(?:rmation)?",
@@ -380,7 +396,7 @@ LINK_HINT = re.compile(
 )
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\{[^}]*\}|%%[^%\s]{1,40}%%|\[\[[^\]]{1,60}\]\]")
 CREDIT = re.compile(
-    r"^\W*(?:photos?|fotos?|bild(?:er)?|images?|picture|credits?|photograph|illustration|grafik|"
+    r"^\W*(?:crédits? photos?|photo credits?|bildnachweis|fotonachweis|titelbild|titelfoto|beitragsbild|photos?|fotos?|bild(?:er)?|images?|picture|credits?|photograph|illustration|grafik|"
     r"quelle|source|fuente|crédits?|crediti|foto ?credit|kuva|zdjęcie|写真|사진)\s*(?:[:©/]|\(c\))",
     re.I,
 )
@@ -442,11 +458,19 @@ DISCLAIMER = re.compile(
         r"ist eine partnermarke (?:des|der|von)",
         r"sie können diesen inhalt sehen, weil",
         r"(?:is|are) (?:a|our) partner (?:brand|publication) of",
+        # affiliate and advertising disclosures
+        r"contains? references to products from",
+        r"advertisers? (?:do|does) not influence",
+        r"we (?:may|might) (?:receive|earn) (?:a )?(?:compensation|commission)",
+        r"(?:beitrag|artikel) enthält (?:werbung|anzeigen|affiliate)",
+        # reprint notices
+        r"copyrighted property of",
+        r"written permission (?:must|has to) be obtained",
     ),
     re.I,
 )
 DATELINE = re.compile(
-    r"^\W*(?:published|updated|posted|last updated|stand|aktualisiert|veröffentlicht|erschienen|"
+    r"^\W*(?:published|updated|posted|last updated|last modified|letzte änderung|zuletzt (?:geändert|aktualisiert)|stand|aktualisiert|veröffentlicht|erschienen|"
     r"publicado|actualizado|publié|mis à jour|pubblicato|aggiornato|publicerad|publisert|oppdatert|"
     r"gepubliceerd|bijgewerkt|uppdaterad|publicerad|publisert|opdateret|udgivet|sendung|"
     r"dieses thema im programm|verfügbar bis)\b.{0,80}$|"
@@ -528,11 +552,15 @@ MEDIA_TEASER = re.compile(
 # the heading of a source list under the article ("Verwendete Quellen", "Sources"): the list is not text
 SOURCES_HEADING = re.compile(
     r"^\W*(?:(?:verwendete|unsere|genutzte|weitere) )?(?:quellen(?:angaben)?|sources?(?: used)?|our sources|"
-    r"fuentes|fonti|fontes|bronnen|kilder|källor|źródła|情報源|출처)\W*$",
+    r"fuentes|fonti|fontes|bronnen|kilder|källor|źródła|情報源|출처|originalpublikation(?:en)?|original publication)\W*$",
     re.I,
 )
 TWEET = re.compile(r"pic\.twitter\.com/|^\W*—\s.{1,60}\(@\w+\)\s.{3,30}\d{4}\W*$", re.I)
-CONTACT_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+CONTACT_LINE = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|^\W*(?:tel(?:efon)?|phone|fax|teléfono|téléphone)\.?\s*:?\s*\+?[\d\s()/.-]{6,}$|"
+    r"^\W*(?:ansprechpartner(?:\*?in)?|pressesprecher(?:\*?in)?|pressekontakt|press contact|media contact)\b",
+    re.I,
+)
 # subscription and account notices that run long; only trusted in the closing lines
 TAIL_PROMPTS = re.compile(
     phrases(
@@ -557,6 +585,7 @@ CONSENT = re.compile(
     phrases(
         r"externe[nr]? inhalt",
         r"ich bin damit einverstanden",
+        r"(?:klicken|tippen) sie auf (?:den|diesen) (?:\w+ )?(?:button|schalter), um (?:den )?inhalt",
         r"personenbezogene daten an drittplattformen",
         r"ein klick für den datenschutz",
         r"erst wenn sie (?:hier |darauf )?klicken",

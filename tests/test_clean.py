@@ -311,6 +311,40 @@ def test_prompts_and_share_rows(line: str) -> None:
     assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Du musst Eingeloggt sein um Kommentare zu schreiben!",
+        "Sie sind aktuell nicht eingeloggt.",
+        "Verraten Sie gerne in den Kommentaren: Was bedeutet der Preis für Sie?",
+        "For the latest stories download the Example apps for iOS and Android.",
+        "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular.",
+        "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS",
+        "Unterstütze Example bereits mit 2,50!",
+        "Pour lire la suite",
+        "Want More?",
+        "Vorschau auf den nächsten Artikel",
+        "Temas",
+        "Crédits photos : Example Agency",
+        "Titelbild: Jane Doe/Agency",
+        "Letzte Änderung 14.02.2019",
+        "Telefon: +49 - (40) - 300 30 - 1141",
+        "Pressesprecher*in Jane Doe",
+        "This post contains references to products from one or more of our advertisers.",
+        "*Werbung. Dieser Beitrag enthält Werbung für Example.",
+        "This article is the copyrighted property of Example News.",
+        "Klicken Sie auf den unteren Button, um den Inhalt von www.example.de zu laden.",
+    ],
+)
+def test_account_support_disclosure_and_contact_lines(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+def test_instructions_that_need_an_account_are_text() -> None:
+    line = "Um Beiträge online einzureichen, müssen Sie registriert und eingeloggt sein."
+    assert line in clean(f"{PARAGRAPH}\n{line}")
+
+
 def test_template_placeholders() -> None:
     text = "{{dayPoint.date | date : 'd MMMM yyyy'}}\nPrice ${price} today %%AUTHOR%%\n" + PARAGRAPH
     assert clean(text) == ["Price  today", PARAGRAPH.strip()]
