@@ -261,6 +261,32 @@ def _linked_teasers(lines: list[str], ctx: LineContext) -> list[str]:
     return out
 
 
+_ABOUT_HEADING = re.compile(
+    r"^\W*(?:über (?:diese (?:reihe|serie)|uns|das projekt)|about (?:this (?:series|project)|us)|"
+    r"sobre (?:nosotros|esta serie)|à propos(?: de nous| de cette série)?|chi siamo)\W*$",
+    re.I,
+)
+
+
+def _about_box(lines: list[str], ctx: LineContext) -> list[str]:
+    """An "About this series" / "Über uns" heading among the last three lines and the short
+    blurb under it: the publisher describing itself, the same under every article."""
+    for index in range(max(1, len(lines) - 3), len(lines)):
+        if _ABOUT_HEADING.match(lines[index]) and sum(map(word_count, lines[index:])) <= 120:
+            return lines[:index]
+    return lines
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_MIXED_WORD = re.compile(r"\b(?=[^\W\d_]*[a-zA-Z])(?=[^\W\d_]*[\u0400-\u04ff])[^\W\d_]+\b")
+
+
+def _homoglyphs(lines: list[str], ctx: LineContext) -> list[str]:
+    """Words spelled with Cyrillic look-alikes inside Latin ones ("Аdvеrtіѕе"): an advertisement
+    hiding from filters. Real text mixes scripts between words, never inside them."""
+    return [line for line in lines if not (_CYRILLIC.search(line) and len(_MIXED_WORD.findall(line)) >= 3)]
+
+
 _LABEL = re.compile(r"^\W*\w[\w.'’-]*(?:\s\w[\w.'’-]*)?\s*:\s*$")
 _COLON_HEADING = re.compile(r"^[^.!?]{2,80}:\s*$")
 
@@ -484,6 +510,7 @@ LINE_RULES: dict[str, LineRule] = {
     "teaser-block": _teaser_blocks,
     "teaser-line": _teaser_lines,
     "linked-teaser": _linked_teasers,
+    "homoglyph": _homoglyphs,
     "summary-box": _summary_boxes,
     "label": _label_lines,
     "prompt": _prompts,
@@ -506,6 +533,7 @@ LINE_RULES: dict[str, LineRule] = {
     "top-label": _top_label,
     "tail-prompt-late": _tail_prompts,  # again once other rules have cleared the closing lines
     "end-credit": _end_credit,
+    "about-box": _about_box,
     "tweet": _drop_matching(TWEET),
     "embed-placeholder": _drop_matching(EMBED_PLACEHOLDER),
     "media-teaser": _drop_matching(MEDIA_TEASER, max_words=80),

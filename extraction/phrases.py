@@ -220,11 +220,15 @@ PROMPTS = re.compile(
         r"tu suscripción",
         r"einloggen",
         # comments for logged-in readers only: "Du musst eingeloggt sein, um Kommentare zu schreiben"
-        r"kommentar.{0,60}(?:eingeloggt|angemeldet) sein|(?:eingeloggt|angemeldet) sein,? um (?:\w+ )?kommentar|nicht eingeloggt",
+        r"komment\w*.{0,60}(?:eingeloggt|angemeldet) sein|(?:eingeloggt|angemeldet) sein,? um (?:\w+ )?kommentar|nicht eingeloggt",
         r"hinterlassen? (?:sie )?(?:einfach |gerne )?einen kommentar|(?:verraten|schreiben) sie (?:es )?(?:uns )?(?:gerne )?in den kommentaren",
         r"(?:einfach )?hier klicken",
         r"we need your help",
-        r"gefällt (?:dir|ihnen) unser\w*\b",
+        # a pointer to another site or a file download: "Weitere Infos unter www.example.de."
+        r"^\W*(?:weitere |mehr )?(?:infos?|informationen) (?:unter|auf|bei) (?:www\.|https?://)\S+\W*$",
+        r"\b(?:pdf|docx?|xlsx?|zip)\W{0,3}\d+(?:[.,]\d+)? ?[kmg]i?b\b|datei ist nicht barrierefrei",
+        # an advertisement's label run into its text: "ANZEIGE - Heute mal ausgehen?"
+        r"^\W*(?:anzeige|werbung|advertisement|publicidad|publicité)\s*[-–—:|]\s*\S",
         r"^\W*unterstütze (?:uns|\w+ (?:bereits |schon )?mit)\b",
         r"pour (?:lire la suite|accéder en illimité)",
         r"kommentar abgeben",
@@ -323,6 +327,8 @@ EXACT_JUNK = re.compile(
         r"annonse",
         r"show more",
         r"want more\?",
+        # a site's name as its own line ("EXAMPLENEWS.COM"): a source label, not text
+        r"(?:www\.)?[a-z0-9-]+\.(?:com|net|org|info|news|de|at|ch|fr|es|it|nl|co\.uk|us|ca|au|in|vc|pe|mx|ar)",
         r"bild anzeigen",
         r"(?:vorschau auf den )?nächste[nr] (?:artikel|beitrag)|vorherige[rn]? (?:artikel|beitrag)|(?:next|previous) (?:article|post|story)",
         # a tag list's label left once its links are gone
@@ -431,7 +437,7 @@ SOURCES = re.compile(
 )
 LEGAL = re.compile(
     r"all rights reserved|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés|"
-    r"tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b"
+    r"angaben ohne gewähr|inhalte dieser (?:web)?(?:site|seite) (?:stehen )?unter|tutti i diritti riservati|todos os direitos reservados|alle rechten voorbehouden|^\W*copyright\b"
     # opinion disclaimers: "... do not necessarily reflect the views of the editors"
     r"|(?:do not|does not|don't) necessarily (?:reflect|represent)|nicht (?:unbedingt |zwingend )?der meinung der "
     r"redaktion|no (?:reflejan?|representan?) necesariamente|ne reflètent? pas nécessairement|"
@@ -463,6 +469,8 @@ DISCLAIMER = re.compile(
         r"advertisers? (?:do|does) not influence",
         r"we (?:may|might) (?:receive|earn) (?:a )?(?:compensation|commission)",
         r"(?:beitrag|artikel) enthält (?:werbung|anzeigen|affiliate)",
+        # support boxes that open with a question to the reader: "Gefällt dir unser Magazin?"
+        r"^\W*gefällt (?:dir|ihnen|euch) unser\w*\b",
         # reprint notices
         r"copyrighted property of",
         r"written permission (?:must|has to) be obtained",
@@ -474,6 +482,7 @@ DATELINE = re.compile(
     r"publicado|actualizado|publié|mis à jour|pubblicato|aggiornato|publicerad|publisert|oppdatert|"
     r"gepubliceerd|bijgewerkt|uppdaterad|publicerad|publisert|opdateret|udgivet|sendung|"
     r"dieses thema im programm|verfügbar bis)\b.{0,80}$|"
+    r"^\W*(?:(?:news |post |publication )?date|category)\s?:.{0,80}$|"
     r"^\W*\d{4}年\d{1,2}月\d{1,2}日.{0,40}$|"
     r"^\W*\d{1,2}:\d{2}\s*min\b.{0,60}$|"
     r"^\W*\d{1,2}:\d{2}\s*(?:[A-Z]{2,4})?,?\s+\w+\.? \d{1,2},? \d{4}\W*$",
@@ -514,6 +523,8 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 CAPTION_LINE = re.compile(
     r"^\W*(?:pictured|above|below|im bild|auf dem bild|en la imagen|sur la photo|nella foto|na foto|"
     r"op de foto|på bildet|på bilden)\b|"
+    # numbered figure captions: "Abbildung 4: ...", "Fig. 2."
+    r"^\W*(?:abbildung|abb\.|figure|fig\.|figura|grafik|tabelle|table)\s?\d{1,3}\s?[:.]\s|"
     # a caption closing with its credit in parentheses: "... in Moscow. (Name / POOL / AFP via Getty Images)"
     r"\([^()]*(?:getty|afp|reuters|ap photo|epa|dpa|shutterstock|imago|picture alliance|photo|foto|"
     r"bild|image)[^()]*\)\W*$|"

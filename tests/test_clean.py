@@ -340,6 +340,36 @@ def test_account_support_disclosure_and_contact_lines(line: str) -> None:
     assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Weitere Infos unter www.example.de.",
+        "(Alle Angaben ohne Gewähr)",
+        "Informationsschreiben vom 14. Oktober 2021PDF | 38 KB | Datei ist nicht barrierefrei",
+        "ANZEIGE - Heute mal ausgehen? Wie wäre es mit:",
+        "Abbildung 4: klassische Schwachschicht.",
+        "EXAMPLENEWS.COM",
+        "News date : 04/21/2022 Category : Press Releases",
+        "Gefällt dir unser Magazin? Wir haben entschieden, keine Bezahlschranke einzuführen, und das bleibt so.",
+        "Аdvеrtіѕе wіth thе most visited news site ~ Wе оffеr flexible packages",
+    ],
+)
+def test_pointer_notice_caption_and_advert_lines(line: str) -> None:
+    assert clean(f"{PARAGRAPH}\n{line}") == [PARAGRAPH.strip()]
+
+
+def test_words_of_two_scripts_side_by_side_are_text() -> None:
+    line = "Президент Путин (Vladimir Putin) said in Москва that the talks would go on next week."
+    assert line in clean(f"{PARAGRAPH}\n{line}")
+
+
+def test_an_about_box_closing_the_text_goes_a_late_section_of_that_name_stays() -> None:
+    box = "Über diese Reihe\nDie Stiftung ist in 110 Ländern mit einem eigenen Büro vertreten."
+    assert clean(f"{PARAGRAPH}\n{PARAGRAPH}\n{box}") == [PARAGRAPH.strip()] * 2
+    early = f"{PARAGRAPH}\nÜber uns\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}\n{PARAGRAPH}"
+    assert "Über uns" in clean(early)
+
+
 def test_instructions_that_need_an_account_are_text() -> None:
     line = "Um Beiträge online einzureichen, müssen Sie registriert und eingeloggt sein."
     assert line in clean(f"{PARAGRAPH}\n{line}")
